@@ -1,0 +1,22 @@
+/**
+ * Paths and headers of the device API (phone → server). Kept here so the SDK and the server agree on them.
+ * Every request except enrolment carries a signed `tapin/request/1` statement in these headers; the answer to a
+ * login is authenticated by the login statement itself, whose one-time challenge already makes it unreplayable.
+ */
+export const DEVICE_HEADERS = {
+  account: 'tapin-account',
+  time: 'tapin-time',
+  reqid: 'tapin-request-id',
+  signature: 'tapin-signature',
+} as const;
+
+/** How far a signed request's time may be from the server's clock. */
+export const REQUEST_WINDOW_MS = 120_000;
+
+export const devicePaths = {
+  enrolInfo: (sid: string, token: string) => `/v1/device/${sid}/enrol/${token}`,
+  enrol: (sid: string) => `/v1/device/${sid}/enrol`,
+  fetchSession: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/fetch`,
+  answer: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/answer`,
+  account: (sid: string) => `/v1/device/${sid}/account`,
+} as const;

@@ -1,0 +1,38 @@
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, utf8Encode } from './encoding.js';
+import { decodeCrockfordInt, encodeCrockfordInt, normalizeCrockford } from './crockford.js';
+
+/** Offline fallback (DESIGN §6): 2-minute intervals, 30-bit otpref ‖ 30-bit code, 12 Crockford symbols. */
+export const OTP_INTERVAL_SECONDS = 120;
+export const OTP_REF_BITS = 30;
+export const OTP_MAX_REF = 2 ** OTP_REF_BITS - 1;
+
+export function otpInterval(unixMs: number): number {
+  return Math.floor(unixMs / 1000 / OTP_INTERVAL_SECONDS);
+}
+
+export function otpCode(otpkey: Uint8Array, sid: string, hsid: string, interval: number): number {
+  const counter = new Uint8Array(8);
+  new DataView(counter.buffer).setBigUint64(0, BigInt(interval));
+  const mac = hmac(sha256, otpkey, concatBytes(utf8Encode(`tapin/otp/1\0${sid}\0${hsid}\0`), counter));
+  // RFC 4226 §5.3 dynamic truncation, then 30 bits.
+  const offset = mac[mac.length - 1]! & 0x0f;
+  const value = ((mac[offset]! & 0x7f) << 24) | (mac[offset + 1]! << 16) | (mac[offset + 2]! << 8) | mac[offset + 3]!;
+  return value % 2 ** 30;
+}
+
+export function formatOtp(otpref: number, code: number): string {
+  return `${encodeCrockfordInt(otpref, 6)} ${encodeCrockfordInt(code, 6)}`;
+}
+
+/** Reads what a person typed; undefined when it cannot be an OTP. */
+export function parseOtp(text: string): { otpref: number; code: number } | undefined {
+  if (typeof text !== 'string' || text.length > 64) return undefined;
+  const symbols = normalizeCrockford(text);
+  if (symbols.length !== 12) return undefined;
+  const otpref = decodeCrockfordInt(symbols.slice(0, 6));
+  const code = decodeCrockfordInt(symbols.slice(6));
+  if (otpref === undefined || code === undefined) return undefined;
+  return { otpref, code };
+}

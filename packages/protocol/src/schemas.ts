@@ -1,0 +1,170 @@
+import Type from 'typebox';
+
+/**
+ * Wire shapes shared by server, client and SDK (JSON Schema via TypeBox), so that the three cannot drift apart.
+ * The server validates every network input against these; the limits here are part of the contract.
+ */
+export const MAX_CONTEXT_BYTES = 4096;
+
+const Id = (description: string) => Type.String({ minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$', description });
+export const Sid = Id('Virtual server id');
+export const Hsid = Type.String({ minLength: 22, maxLength: 22, pattern: '^[A-Za-z0-9_-]+$', description: 'Public session handle' });
+export const AccountId = Id('Account id (128 random bits, base64url)');
+export const UserId = Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\u0000-\\u001f\\u007f/]+$', description: 'Business user name' });
+export const B64 = (description: string, maxLength = 512) => Type.String({ minLength: 1, maxLength, pattern: '^[A-Za-z0-9_-]+$', description });
+
+export const SessionInfo = Type.Object(
+  {
+    info: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 1024 }), { maxProperties: 32 })),
+    ip: Type.Optional(Type.String({ maxLength: 64 })),
+    useragent: Type.Optional(Type.String({ maxLength: 1024 })),
+    logo: Type.Optional(Type.String({ maxLength: 2048 })),
+  },
+  { additionalProperties: false, description: 'What the phone shows: at most 4 KiB as JSON' },
+);
+export type SessionInfo = Type.Static<typeof SessionInfo>;
+
+export const UserContext = Type.Object(
+  { announceinfo: Type.Optional(SessionInfo), sessioninfo: Type.Optional(SessionInfo) },
+  { additionalProperties: false },
+);
+export type UserContext = Type.Static<typeof UserContext>;
+
+export const SESSION_STATES = ['idle', 'scanned', 'provoked', 'loggedin', 'loggedout', 'cancelled', 'expired'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+export const SessionStateSchema = Type.Union(SESSION_STATES.map((s) => Type.Literal(s)));
+
+export const LoginStatus = Type.Object({
+  loggedin: Type.Boolean(),
+  accountid: Type.Union([AccountId, Type.Null()]),
+  userid: Type.Union([Type.String(), Type.Null()]),
+  otplogin: Type.Boolean(),
+  canprovoke: Type.Boolean(),
+  hsid: Hsid,
+  loginqrdata: Type.String({ description: 'The login URL to show as a QR code' }),
+  state: SessionStateSchema,
+  expires: Type.Union([Type.Number({ description: 'Unix ms when a not-logged-in session expires' }), Type.Null()]),
+});
+export type LoginStatus = Type.Static<typeof LoginStatus>;
+
+export const ErrorBodySchema = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+  }),
+});
+
+export const ServerParamsSchema = Type.Object({
+  sid: Sid,
+  name: Type.String(),
+  logo: Type.String(),
+  publicUrl: Type.String(),
+  serverpk: Type.String(),
+  pingTime: Type.Integer(),
+  pinTimeout: Type.Integer(),
+  serverFlags: Type.Array(Type.String()),
+  issued: Type.Integer(),
+});
+
+export const SignedServerParams = Type.Object({ params: ServerParamsSchema, signature: B64('Virtual server signature over tapin/server/1') });
+export type SignedServerParams = Type.Static<typeof SignedServerParams>;
+
+export const EnrolRequest = Type.Object(
+  {
+    token: B64('Enrol token from the enrol link', 64),
+    authpk: B64('Auth public key, uncompressed P-256 point', 100),
+    pinpk: Type.Union([B64('Second-factor public key', 100), Type.Null()]),
+    description: Type.String({ maxLength: 128, description: 'Device name' }),
+    clientVersion: Type.String({ maxLength: 64 }),
+    signature: B64('Auth key signature over tapin/enrol/1', 100),
+    pinsignature: Type.Optional(B64('Second-factor signature over tapin/enrol/1', 100)),
+  },
+  { additionalProperties: false },
+);
+export type EnrolRequest = Type.Static<typeof EnrolRequest>;
+
+export const EnrolResponse = Type.Object({
+  accountid: AccountId,
+  otpref: Type.Integer(),
+  otpkey: B64('OTP key (HMAC-SHA256)'),
+  userid: Type.Union([Type.String(), Type.Null()]),
+  server: SignedServerParams,
+});
+export type EnrolResponse = Type.Static<typeof EnrolResponse>;
+
+export const DeviceSession = Type.Object({
+  sid: Sid,
+  hsid: Hsid,
+  accountid: AccountId,
+  state: SessionStateSchema,
+  announceinfo: Type.Union([SessionInfo, Type.Null()]),
+  challenge: B64('One-time challenge to sign', 64),
+  challengeExpires: Type.Integer(),
+  pinRequired: Type.Boolean(),
+  expires: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type DeviceSession = Type.Static<typeof DeviceSession>;
+
+export const AnswerRequest = Type.Object(
+  {
+    accountid: AccountId,
+    decision: Type.Union([Type.Literal('approve'), Type.Literal('decline')]),
+    challenge: B64('The challenge from the session fetch', 64),
+    signature: B64('Auth key signature over tapin/login/1', 100),
+    pinsignature: Type.Optional(B64('Second-factor signature over tapin/login/1', 100)),
+  },
+  { additionalProperties: false },
+);
+export type AnswerRequest = Type.Static<typeof AnswerRequest>;
+
+export const AnswerResponse = Type.Object({ hsid: Hsid, state: SessionStateSchema });
+export type AnswerResponse = Type.Static<typeof AnswerResponse>;
+
+export const Account = Type.Object({
+  accountid: AccountId,
+  userid: Type.Union([Type.String(), Type.Null()]),
+  description: Type.String(),
+  created: Type.Integer(),
+  lastlogin: Type.Union([Type.Integer(), Type.Null()]),
+  blocked: Type.Boolean(),
+  headless: Type.Boolean({ description: 'No second factor' }),
+  clientVersion: Type.String(),
+});
+export type Account = Type.Static<typeof Account>;
+
+export const User = Type.Object({
+  userid: Type.String(),
+  created: Type.Integer(),
+  attributes: Type.Record(Type.String(), Type.String()),
+  accounts: Type.Integer({ description: 'Number of accounts assigned' }),
+});
+export type User = Type.Static<typeof User>;
+
+export const Page = <T extends Type.TSchema>(item: T) =>
+  Type.Object({ items: Type.Array(item), marker: Type.Union([Type.String(), Type.Null()], { description: 'Pass as ?marker= for the next page; null at the end' }) });
+
+export const ServerSettings = Type.Object({
+  sid: Sid,
+  name: Type.String(),
+  logo: Type.String(),
+  serverpk: Type.String(),
+  pingTime: Type.Integer(),
+  pinTimeout: Type.Integer(),
+  pinTransTimeout: Type.Integer(),
+  serverFlags: Type.Array(Type.String()),
+});
+export type ServerSettings = Type.Static<typeof ServerSettings>;
+
+export const ServerSettingsUpdate = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    logo: Type.Optional(Type.String({ maxLength: 2048 })),
+    pingTime: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400, description: 'Seconds between phone pings; 0 = one-shot login' })),
+    pinTimeout: Type.Optional(Type.Integer({ minimum: -1, maximum: 525_600, description: 'Minutes; -1 never ask the PIN, 0 always' })),
+    pinTransTimeout: Type.Optional(Type.Integer({ minimum: -1, maximum: 525_600 })),
+    serverFlags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Z0-9_]+$' }), { maxItems: 32 })),
+  },
+  { additionalProperties: false },
+);
+export type ServerSettingsUpdate = Type.Static<typeof ServerSettingsUpdate>;

@@ -1,0 +1,83 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { canonicalJson } from './canonical-json.js';
+import { toBase64url, utf8Encode } from './encoding.js';
+import type { SessionInfo } from './schemas.js';
+
+/**
+ * Signed statements (DESIGN §6). Bytes = UTF-8 of `label + "\n" + canonicalJson(fields)`: the label names the
+ * ceremony and its version so a signature made for one can never be accepted as another, and canonical JSON lets
+ * any implementation rebuild the exact bytes.
+ */
+export const LABELS = {
+  login: 'tapin/login/1',
+  enrol: 'tapin/enrol/1',
+  request: 'tapin/request/1',
+  server: 'tapin/server/1',
+} as const;
+
+export type Decision = 'approve' | 'decline';
+
+export interface LoginFields {
+  sid: string;
+  hsid: string;
+  accountid: string;
+  /** The one-time server challenge: makes the statement single-use. */
+  challenge: string;
+  decision: Decision;
+  /** `hashAnnounceinfo` of what the phone showed, so nobody can claim the user approved something else. */
+  announceinfo: string;
+}
+
+export interface EnrolFields {
+  sid: string;
+  /** base64url SHA-256 of the enrol token: binds the keys to this one enrolment. */
+  token: string;
+  authpk: string;
+  /** Second-factor public key, or null for a headless account. */
+  pinpk: string | null;
+  description: string;
+}
+
+export interface RequestFields {
+  sid: string;
+  accountid: string;
+  method: string;
+  path: string;
+  /** Unix time in ms when the phone signed; the server accepts a small window around its own clock. */
+  time: number;
+  /** Random per request; the server remembers it for the window so the request cannot be replayed. */
+  reqid: string;
+  /** base64url SHA-256 of the raw body ("" for none). */
+  body: string;
+}
+
+/** Server parameters the phone receives at enrolment, signed with the virtual server's key. */
+export interface ServerParams {
+  sid: string;
+  name: string;
+  logo: string;
+  publicUrl: string;
+  serverpk: string;
+  pingTime: number;
+  pinTimeout: number;
+  serverFlags: string[];
+  issued: number;
+}
+
+function statement(label: string, fields: object): Uint8Array {
+  return utf8Encode(`${label}\n${canonicalJson(fields)}`);
+}
+
+export const loginStatement = (f: LoginFields): Uint8Array => statement(LABELS.login, f);
+export const enrolStatement = (f: EnrolFields): Uint8Array => statement(LABELS.enrol, f);
+export const requestStatement = (f: RequestFields): Uint8Array => statement(LABELS.request, f);
+export const serverParamsStatement = (p: ServerParams): Uint8Array => statement(LABELS.server, p);
+
+export function sha256Base64url(data: Uint8Array | string): string {
+  return toBase64url(sha256(typeof data === 'string' ? utf8Encode(data) : data));
+}
+
+/** The hash of the announceinfo as shown; an absent announceinfo hashes as JSON `null`. */
+export function hashAnnounceinfo(announceinfo: SessionInfo | null | undefined): string {
+  return sha256Base64url(canonicalJson(announceinfo ?? null));
+}
