@@ -1,0 +1,95 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Row shapes, identical on SQLite and PostgreSQL: times are Unix milliseconds (bigint), booleans are 0/1 integers
+ * and structured values are JSON text, so that one store implementation serves both dialects.
+ */
+export interface ServerTable {
+  sid: string;
+  name: string;
+  logo: string;
+  public_key: string;
+  private_key_enc: string;
+  ping_time: number;
+  pin_timeout: number;
+  pin_trans_timeout: number;
+  server_flags: string;
+  created: number;
+}
+
+export interface ApiKeyTable {
+  keyid: string;
+  sid: string;
+  hash: string;
+  created: number;
+}
+
+export interface EnrolTokenTable {
+  token_hash: string;
+  sid: string;
+  name: string;
+  userid: string | null;
+  expires: number;
+  used: number;
+}
+
+export interface AccountTable {
+  accountid: string;
+  sid: string;
+  auth_pk: string;
+  pin_pk: string | null;
+  otp_key_enc: string;
+  otpref: number;
+  description: string;
+  client_version: string;
+  userid: string | null;
+  created: number;
+  lastlogin: number | null;
+  lastpin: number | null;
+  pin_failures: number;
+  blocked: number;
+}
+
+export interface UserTable {
+  sid: string;
+  userid: string;
+  attributes: string;
+  created: number;
+}
+
+export interface SessionTable {
+  sid: string;
+  hsid: string;
+  state: string;
+  created: number;
+  expires: number;
+  updated: number;
+  accountid: string | null;
+  userid: string | null;
+  otplogin: number;
+  challenge: string | null;
+  challenge_account: string | null;
+  challenge_expires: number | null;
+  announceinfo: string | null;
+  sessioninfo: string | null;
+  proof: string | null;
+  loggedin_at: number | null;
+}
+
+export interface RequestIdTable {
+  reqid: string;
+  expires: number;
+}
+
+export interface Database {
+  servers: ServerTable;
+  api_keys: ApiKeyTable;
+  enrol_tokens: EnrolTokenTable;
+  accounts: AccountTable;
+  users: UserTable;
+  sessions: SessionTable;
+  request_ids: RequestIdTable;
+  kysely_migration?: { name: string; timestamp: string };
+}
+
+export type { Generated };

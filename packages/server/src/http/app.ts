@@ -1,0 +1,55 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import websocket from '@fastify/websocket';
+import { MAX_FRAME_LENGTH } from '@tapin/protocol';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { ServiceContext } from '../services/context.js';
+import { browserSocket } from './browser-socket.js';
+import { authenticateBusiness } from './business-auth.js';
+import { installErrorHandling } from './errors.js';
+import { landingPages } from './landing.js';
+import { businessAdminRoutes } from './routes/business-admin.js';
+import { businessSessionRoutes } from './routes/business-session.js';
+import { deviceRoutes } from './routes/device.js';
+
+export const BODY_LIMIT = 64 * 1024;
+
+export interface AppOptions {
+  logger?: FastifyServerOptions['logger'];
+  trustProxy?: boolean;
+}
+
+/** The HTTP application: business API, device API, browser WebSocket and docs as separate plugins over one context. */
+export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: BODY_LIMIT,
+    // Reject unknown properties instead of silently dropping them: a typo in a field name is an error.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    // Request logs carry method and path only; nonces and API keys travel in headers that are never logged.
+    disableRequestLogging: false,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tapin API', version: '1', description: 'Business API (DESIGN §3) and device API. Errors are `{error: {code, message}}` with stable codes.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'tapin.<keyid>.<secret> — one virtual server' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(websocket, { options: { maxPayload: MAX_FRAME_LENGTH * 4 } });
+
+  await app.register(async (business) => {
+    business.addHook('onRequest', async (request) => authenticateBusiness(ctx, request));
+    await business.register(businessSessionRoutes, { ctx });
+    await business.register(businessAdminRoutes, { ctx });
+  }, { prefix: '/v1/servers/:sid' });
+  await app.register(deviceRoutes, { ctx, prefix: '/v1/device/:sid' });
+  await app.register(async (ws) => browserSocket(ws, ctx));
+  await app.register(landingPages);
+  app.get('/healthz', { schema: { hide: true } as object }, async () => ({ ok: true }));
+  return app;
+}

@@ -1,0 +1,65 @@
+import { type ClientFrameType, type Frame, TapinError, formatFrame, frameForState, isValidHsid, isValidSid, parseClientFrame } from '@tapin/protocol';
+import type { FastifyInstance } from 'fastify';
+import type {} from '@fastify/websocket';
+import type { WebSocket } from 'ws';
+import type { ServiceContext } from '../services/context.js';
+import { effectiveState } from '../services/sessions.js';
+
+export const MAX_WATCHES_PER_SOCKET = 64;
+const MAX_ERRORS_PER_SOCKET = 16;
+
+/**
+ * The browser WebSocket (DESIGN §4). It carries only public handles and state changes, never identity: whoever
+ * holds a QR code's hsid may watch it, and the business back-end reads who logged in with getSession.
+ */
+export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
+  app.get('/v1/ws', { websocket: true }, (socket: WebSocket) => {
+    const watches = new Map<string, () => void>();
+    let errors = 0;
+
+    const send = (text: string) => {
+      if (socket.readyState === socket.OPEN) socket.send(text);
+    };
+    const fail = (code: TapinError['code'], hsid = '-', sid = '-') => {
+      send(formatFrame('ERROR', hsid, sid, code));
+      // A client that keeps sending garbage is broken or hostile; either way it gets no more of our time.
+      if (++errors >= MAX_ERRORS_PER_SOCKET) socket.close(1008, 'too many errors');
+    };
+
+    const register = async (frame: Frame<ClientFrameType>) => {
+      const key = `${frame.sid}/${frame.hsid}`;
+      if (!watches.has(key) && watches.size >= MAX_WATCHES_PER_SOCKET) return fail('rate_limited', frame.hsid, frame.sid);
+      const row = await ctx.store.getSession(frame.sid, frame.hsid);
+      if (!row) return fail('session_not_found', frame.hsid, frame.sid);
+      if (!watches.has(key)) {
+        watches.set(key, ctx.bus.subscribe(frame.sid, frame.hsid, (event) => send(formatFrame(event.type, event.hsid, event.sid))));
+      }
+      send(formatFrame(frameForState(effectiveState(row, ctx.now())), frame.hsid, frame.sid));
+    };
+
+    socket.on('message', (data, isBinary) => {
+      const frame = isBinary ? undefined : parseClientFrame(data.toString());
+      if (!frame) return fail('bad_request');
+      if (!isValidHsid(frame.hsid) || !isValidSid(frame.sid)) return fail('invalid_hsid');
+      const key = `${frame.sid}/${frame.hsid}`;
+      switch (frame.type) {
+        case 'REGISTER':
+          register(frame).catch(() => fail('internal', frame.hsid, frame.sid));
+          return;
+        case 'LOGOUT': {
+          // Stop watching. Ending a login is the business back-end's call (logout with the nonce), not a page's.
+          watches.get(key)?.();
+          watches.delete(key);
+          return;
+        }
+        case 'PROVOKE':
+          return fail('session_state', frame.hsid, frame.sid);
+      }
+    });
+    socket.on('close', () => {
+      for (const unsubscribe of watches.values()) unsubscribe();
+      watches.clear();
+    });
+    socket.on('error', () => socket.terminate());
+  });
+}

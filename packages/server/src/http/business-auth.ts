@@ -1,0 +1,24 @@
+import { TapinError, isValidSid } from '@tapin/protocol';
+import type { FastifyRequest } from 'fastify';
+import { parseApiKey, secretMatches } from '../crypto/api-keys.js';
+import type { ServiceContext } from '../services/context.js';
+import { checkNotLimited } from './client-ip.js';
+
+/**
+ * The business API's gate: a valid API key of this very virtual server. Runs before body parsing and validation,
+ * so an unauthenticated caller learns nothing about the routes. Failures count against the client IP.
+ */
+export async function authenticateBusiness(ctx: ServiceContext, request: FastifyRequest): Promise<void> {
+  checkNotLimited(ctx, request);
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  const parsed = match?.[1] ? parseApiKey(match[1]) : undefined;
+  const row = parsed ? await ctx.store.getApiKey(parsed.keyid) : undefined;
+  if (!parsed || !row || !secretMatches(parsed.secret, row.hash)) {
+    ctx.ipFailures.fail(request.ip);
+    throw new TapinError('unauthorized');
+  }
+  const sid = (request.params as { sid?: string }).sid;
+  // A key never reaches another virtual server, and an unknown sid is answered the same way, so keys cannot probe.
+  if (!isValidSid(sid) || row.sid !== sid) throw new TapinError('wrong_server');
+}

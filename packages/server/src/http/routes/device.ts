@@ -1,0 +1,101 @@
+import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import {
+  AnswerRequest, AnswerResponse, DEVICE_HEADERS, DeviceSession, EnrolRequest, EnrolResponse, Hsid, SignedServerParams, TapinError,
+} from '@tapin/protocol';
+import type { FastifyRequest } from 'fastify';
+import Type from 'typebox';
+import type { ServiceContext } from '../../services/context.js';
+import { authenticateDevice } from '../../services/device-auth.js';
+import { answerSession, fetchSession } from '../../services/device-sessions.js';
+import { enrol, enrolInfo } from '../../services/enrolment.js';
+import { countingFailures } from '../client-ip.js';
+import { SidParams, errors } from '../schemas.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string;
+  }
+}
+
+/** Failures that may be someone guessing; each counts against the client IP. */
+const GUESSABLE = ['bad_signature', 'enrol_token_invalid', 'account_not_found', 'request_replayed', 'challenge_replayed'] as const;
+
+const SignedHeaders = Type.Object({
+  [DEVICE_HEADERS.account]: Type.Optional(Type.String()),
+  [DEVICE_HEADERS.time]: Type.Optional(Type.String()),
+  [DEVICE_HEADERS.reqid]: Type.Optional(Type.String()),
+  [DEVICE_HEADERS.signature]: Type.Optional(Type.String()),
+});
+
+/** The device API: what the phone calls. Paths mirror `devicePaths` in @tapin/protocol. */
+export const deviceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = async (app, { ctx }) => {
+  // Keep the exact bytes: a signed request's body hash is over what was sent, not over a re-serialization.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    req.rawBody = body as string;
+    if ((body as string).length === 0) return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new TapinError('bad_request', 'The body is not valid JSON.'), undefined);
+    }
+  });
+
+  const device = async (req: FastifyRequest) => {
+    const { sid } = req.params as { sid: string };
+    const h = req.headers;
+    const one = (name: string) => {
+      const v = h[name];
+      return typeof v === 'string' ? v : undefined;
+    };
+    return authenticateDevice(ctx, {
+      sid,
+      accountid: one(DEVICE_HEADERS.account),
+      time: one(DEVICE_HEADERS.time),
+      reqid: one(DEVICE_HEADERS.reqid),
+      signature: one(DEVICE_HEADERS.signature),
+      method: req.method,
+      path: req.url.split('?')[0]!,
+      rawBody: req.rawBody ?? '',
+    });
+  };
+  const tags = ['device'];
+
+  app.get('/enrol/:token', {
+    schema: {
+      tags, summary: 'Enrolment info: the signed server parameters for an enrol link',
+      params: Type.Object({ sid: SidParams.properties.sid, token: Type.String({ minLength: 22, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }) }),
+      response: { 200: Type.Object({ name: Type.String(), server: SignedServerParams }), ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, () => enrolInfo(ctx, req.params.sid, req.params.token)));
+
+  app.post('/enrol', {
+    schema: { tags, summary: 'Enrol: register the phone’s keys with a one-use enrol token', params: SidParams, body: EnrolRequest, response: { 200: EnrolResponse, ...errors } },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, () => enrol(ctx, req.params.sid, req.body)));
+
+  app.post('/sessions/:hsid/fetch', {
+    schema: {
+      tags, summary: 'Fetch a session (signed request): announceinfo and a one-time challenge; the page gets CONFIRMSCAN',
+      params: Type.Object({ sid: SidParams.properties.sid, hsid: Hsid }), headers: SignedHeaders,
+      response: { 200: DeviceSession, ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => fetchSession(ctx, await device(req), req.params.hsid)));
+
+  app.post('/sessions/:hsid/answer', {
+    schema: {
+      tags, summary: 'Approve or decline, signed over the challenge (and with the PIN key when asked)',
+      params: Type.Object({ sid: SidParams.properties.sid, hsid: Hsid }), body: AnswerRequest,
+      response: { 200: AnswerResponse, ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, () => answerSession(ctx, req.params.sid, req.params.hsid, req.body)));
+
+  app.get('/account', {
+    schema: {
+      tags, summary: 'The calling account’s own state (signed request); a blocked or deleted account gets an error',
+      params: SidParams, headers: SignedHeaders,
+      response: { 200: Type.Object({ accountid: Type.String(), userid: Type.Union([Type.String(), Type.Null()]), description: Type.String(), blocked: Type.Boolean() }), ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => {
+    const account = await device(req);
+    return { accountid: account.accountid, userid: account.userid, description: account.description, blocked: account.blocked === 1 };
+  }));
+};

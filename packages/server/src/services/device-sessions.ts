@@ -1,0 +1,102 @@
+import {
+  type AnswerRequest, type AnswerResponse, type DeviceSession, type SessionInfo, TapinError, constantTimeEqual,
+  hashAnnounceinfo, loginStatement, randomId, verify,
+} from '@tapin/protocol';
+import type { AccountRow, ServerRow, SessionRow } from '../store/store.js';
+import { MAX_PIN_FAILURES, type ServiceContext } from './context.js';
+import { PENDING_STATES, effectiveState } from './sessions.js';
+import { requireServer } from './virtual-servers.js';
+
+/** pinTimeout (minutes): −1 never ask, 0 always, N ask when the last PIN is older than N minutes. */
+export function pinRequired(server: ServerRow, account: AccountRow, now: number): boolean {
+  if (account.pin_pk === null || server.pin_timeout < 0) return false;
+  if (server.pin_timeout === 0 || account.lastpin === null) return true;
+  return now - account.lastpin > server.pin_timeout * 60_000;
+}
+
+async function pendingSession(ctx: ServiceContext, sid: string, hsid: string): Promise<SessionRow> {
+  const row = await ctx.store.getSession(sid, hsid);
+  if (!row) throw new TapinError('session_not_found');
+  const state = effectiveState(row, ctx.now());
+  if (state === 'expired') throw new TapinError('session_expired');
+  if (!(PENDING_STATES as readonly string[]).includes(state)) throw new TapinError('session_state', `The session is ${state}.`);
+  return row;
+}
+
+const parseInfo = (json: string | null): SessionInfo | null => (json === null ? null : (JSON.parse(json) as SessionInfo));
+
+/** The phone opened the session: issue a one-time challenge and tell the page a phone is on it. */
+export async function fetchSession(ctx: ServiceContext, account: AccountRow, hsid: string): Promise<DeviceSession> {
+  const server = await requireServer(ctx, account.sid);
+  const row = await pendingSession(ctx, account.sid, hsid);
+  const now = ctx.now();
+  const challenge = randomId(24);
+  const challengeExpires = now + ctx.lifetimes.challengeMs;
+  const changed = await ctx.store.updateSession(
+    account.sid, hsid,
+    { state: row.state === 'idle' ? 'scanned' : row.state, challenge, challenge_account: account.accountid, challenge_expires: challengeExpires, updated: now },
+    { states: PENDING_STATES },
+  );
+  if (!changed) throw new TapinError('session_state');
+  await ctx.bus.publish({ sid: account.sid, hsid, type: 'CONFIRMSCAN' });
+  return {
+    sid: account.sid, hsid, accountid: account.accountid, state: row.state === 'idle' ? 'scanned' : (row.state as 'scanned' | 'provoked'),
+    announceinfo: parseInfo(row.announceinfo), challenge, challengeExpires,
+    pinRequired: pinRequired(server, account, now), expires: row.expires,
+  };
+}
+
+/**
+ * Approve or decline. The login statement is the authentication: it is signed by the account's key over the
+ * one-time challenge, so it needs no request signature of its own and cannot be replayed. Each check names the
+ * rule it enforces; nothing is written until every check has passed (except the wrong-PIN count, by design).
+ */
+export async function answerSession(ctx: ServiceContext, sid: string, hsid: string, body: AnswerRequest): Promise<AnswerResponse> {
+  const now = ctx.now();
+  const server = await requireServer(ctx, sid);
+  const account = await ctx.store.getAccount(sid, body.accountid);
+  if (!account) throw new TapinError('account_not_found');
+  if (account.blocked) throw new TapinError('account_blocked');
+  const row = await pendingSession(ctx, sid, hsid);
+
+  // Ensure the challenge is the one we issued, to this account, and still fresh.
+  if (!row.challenge || row.challenge_account !== account.accountid || !constantTimeEqual(row.challenge, body.challenge)) {
+    throw new TapinError('challenge_replayed');
+  }
+  if (row.challenge_expires === null || row.challenge_expires <= now) throw new TapinError('challenge_expired');
+
+  const announceinfo = hashAnnounceinfo(parseInfo(row.announceinfo));
+  const statement = loginStatement({ sid, hsid, accountid: account.accountid, challenge: row.challenge, decision: body.decision, announceinfo });
+  if (!(await verify(await ctx.keys.get(account.auth_pk), statement, body.signature))) throw new TapinError('bad_signature');
+
+  let pinChecked = false;
+  if (body.decision === 'approve' && account.pin_pk !== null && (body.pinsignature !== undefined || pinRequired(server, account, now))) {
+    if (body.pinsignature === undefined) throw new TapinError('pin_required');
+    if (!(await verify(await ctx.keys.get(account.pin_pk), statement, body.pinsignature))) {
+      const failures = await ctx.store.recordPinFailure(sid, account.accountid, MAX_PIN_FAILURES);
+      const attemptsLeft = Math.max(0, MAX_PIN_FAILURES - failures);
+      if (attemptsLeft === 0) throw new TapinError('account_blocked', 'Wrong PIN 5 times in a row: the account is blocked.', { attemptsLeft });
+      throw new TapinError('pin_wrong', undefined, { attemptsLeft });
+    }
+    pinChecked = true;
+  }
+
+  const approve = body.decision === 'approve';
+  const proof = JSON.stringify({ statement: new TextDecoder().decode(statement), signature: body.signature, pinsignature: body.pinsignature ?? null });
+  const changed = await ctx.store.updateSession(
+    sid, hsid,
+    approve
+      ? { state: 'loggedin', accountid: account.accountid, userid: account.userid, otplogin: 0, proof, loggedin_at: now, challenge: null, updated: now }
+      : { state: 'cancelled', challenge: null, updated: now },
+    { states: PENDING_STATES, challenge: row.challenge },
+  );
+  // Another answer with the same challenge won the race.
+  if (!changed) throw new TapinError('challenge_replayed');
+  if (approve) {
+    await ctx.store.updateAccount(sid, account.accountid, {
+      lastlogin: now, ...(pinChecked ? { lastpin: now, pin_failures: 0 } : {}),
+    });
+  }
+  await ctx.bus.publish({ sid, hsid, type: approve ? 'LOGIN' : 'CANCEL' });
+  return { hsid, state: approve ? 'loggedin' : 'cancelled' };
+}

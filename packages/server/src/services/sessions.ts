@@ -1,0 +1,124 @@
+import {
+  type LoginStatus, type SessionInfo, type SessionState, type UserContext, MAX_CONTEXT_BYTES, TapinError,
+  buildLoginUrl, deriveHsid, isValidNonce, utf8Encode,
+} from '@tapin/protocol';
+import type { SessionRow } from '../store/store.js';
+import type { ServiceContext } from './context.js';
+
+/** States in which a session still waits for a phone; only these expire. */
+export const PENDING_STATES: readonly SessionState[] = ['idle', 'scanned', 'provoked'];
+
+export function isPending(row: SessionRow): boolean {
+  return (PENDING_STATES as readonly string[]).includes(row.state);
+}
+
+/** The state as the outside world sees it: a pending session past its expiry is expired even before the sweep. */
+export function effectiveState(row: SessionRow, now: number): SessionState {
+  if (isPending(row) && row.expires <= now) return 'expired';
+  return row.state as SessionState;
+}
+
+export function hsidForNonce(sid: string, nonce: unknown): string {
+  if (!isValidNonce(nonce)) throw new TapinError('invalid_nonce');
+  return deriveHsid(sid, nonce);
+}
+
+/** A session springs into being on the first business call that presents its nonce (DESIGN §2). */
+export async function ensureSession(ctx: ServiceContext, sid: string, hsid: string): Promise<SessionRow> {
+  const existing = await ctx.store.getSession(sid, hsid);
+  if (existing) return existing;
+  const now = ctx.now();
+  return ctx.store.ensureSession({
+    sid, hsid, state: 'idle', created: now, expires: now + ctx.lifetimes.sessionMs, updated: now,
+    accountid: null, userid: null, otplogin: 0, challenge: null, challenge_account: null, challenge_expires: null,
+    announceinfo: null, sessioninfo: null, proof: null, loggedin_at: null,
+  });
+}
+
+export function loginStatus(ctx: ServiceContext, row: SessionRow): LoginStatus {
+  const state = effectiveState(row, ctx.now());
+  const loggedin = state === 'loggedin';
+  return {
+    loggedin,
+    accountid: row.accountid,
+    userid: row.userid,
+    otplogin: row.otplogin === 1,
+    // Push login arrives with its own issue; until then no session can be provoked.
+    canprovoke: false,
+    hsid: row.hsid,
+    loginqrdata: buildLoginUrl(ctx.publicUrl, row.sid, row.hsid),
+    state,
+    expires: isPending(row) ? row.expires : null,
+  };
+}
+
+export async function getStatus(ctx: ServiceContext, sid: string, hsid: string, waitSeconds = 0): Promise<LoginStatus> {
+  const row = await ensureSession(ctx, sid, hsid);
+  const status = loginStatus(ctx, row);
+  if (waitSeconds <= 0 || !(PENDING_STATES as readonly string[]).includes(status.state) && status.state !== 'loggedin') return status;
+  // Long-poll: answer as soon as anything happens to the session, or with the unchanged status at the deadline.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, waitSeconds * 1000);
+    const unsubscribe = ctx.bus.subscribe(sid, hsid, done);
+    function done() {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    }
+  });
+  const after = await ctx.store.getSession(sid, hsid);
+  return after ? loginStatus(ctx, after) : status;
+}
+
+function contextJson(info: SessionInfo | undefined, what: string): string | undefined {
+  if (info === undefined) return undefined;
+  const json = JSON.stringify(info);
+  if (utf8Encode(json).length > MAX_CONTEXT_BYTES) throw new TapinError('context_too_large', `${what} is larger than 4 KiB.`);
+  return json;
+}
+
+export async function setContext(ctx: ServiceContext, sid: string, hsid: string, context: UserContext): Promise<LoginStatus> {
+  const announceinfo = contextJson(context.announceinfo, 'announceinfo');
+  const sessioninfo = contextJson(context.sessioninfo, 'sessioninfo');
+  const row = await ensureSession(ctx, sid, hsid);
+  const state = effectiveState(row, ctx.now());
+  if (state === 'expired') throw new TapinError('session_expired');
+  if (state !== 'loggedin' && !isPending(row)) throw new TapinError('session_state', `The session is ${state}.`);
+  // What the user approves must not change under their thumb: announceinfo is fixed once a phone has scanned.
+  if (announceinfo !== undefined && state !== 'idle') {
+    throw new TapinError('session_state', 'announceinfo can only be set before a phone has scanned the session.');
+  }
+  const patch: Partial<SessionRow> = { updated: ctx.now() };
+  if (announceinfo !== undefined) patch.announceinfo = announceinfo;
+  if (sessioninfo !== undefined) patch.sessioninfo = sessioninfo;
+  await ctx.store.updateSession(sid, hsid, patch);
+  return loginStatus(ctx, (await ctx.store.getSession(sid, hsid))!);
+}
+
+export async function logout(ctx: ServiceContext, sid: string, hsid: string): Promise<LoginStatus> {
+  const row = await ensureSession(ctx, sid, hsid);
+  if (effectiveState(row, ctx.now()) !== 'loggedin') throw new TapinError('not_logged_in');
+  const changed = await ctx.store.updateSession(sid, hsid, { state: 'loggedout', updated: ctx.now() }, { states: ['loggedin'] });
+  if (!changed) throw new TapinError('not_logged_in');
+  await ctx.bus.publish({ sid, hsid, type: 'LOGOUT' });
+  return loginStatus(ctx, (await ctx.store.getSession(sid, hsid))!);
+}
+
+/** Assigns the account that logged in on this session to a business user (created if new). */
+export async function registerUser(ctx: ServiceContext, sid: string, hsid: string, userid: string): Promise<LoginStatus> {
+  const row = await ensureSession(ctx, sid, hsid);
+  if (effectiveState(row, ctx.now()) !== 'loggedin' || !row.accountid) throw new TapinError('not_logged_in');
+  const account = await ctx.store.getAccount(sid, row.accountid);
+  if (!account) throw new TapinError('account_not_found');
+  await ctx.store.ensureUser(sid, userid, ctx.now());
+  await ctx.store.updateAccount(sid, row.accountid, { userid });
+  await ctx.store.updateSession(sid, hsid, { userid, updated: ctx.now() });
+  return loginStatus(ctx, (await ctx.store.getSession(sid, hsid))!);
+}
+
+/** Marks overdue sessions expired and tells their watchers; run periodically. */
+export async function expireOverdue(ctx: ServiceContext): Promise<number> {
+  const expired = await ctx.store.expireSessions(ctx.now(), PENDING_STATES);
+  for (const { sid, hsid } of expired) await ctx.bus.publish({ sid, hsid, type: 'EXPIRED' });
+  return expired.length;
+}

@@ -1,0 +1,229 @@
+import { type Kysely, sql } from 'kysely';
+import type { DatabaseHandle } from '../db/database.js';
+import type { Database } from '../db/tables.js';
+import {
+  type AccountRow, type ApiKeyRow, DuplicateKeyError, type EnrolTokenRow, type ListOptions, type PageOf,
+  type ServerRow, type SessionGuard, type SessionRow, type Store, type UserRow,
+} from './store.js';
+
+/** The one Store implementation, over Kysely, for SQLite and PostgreSQL alike. */
+export class KyselyStore implements Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  private readonly db: Kysely<Database>;
+
+  constructor(private readonly handle: DatabaseHandle) {
+    this.db = handle.db;
+    this.dialect = handle.dialect;
+  }
+
+  async createServer(row: ServerRow): Promise<void> {
+    await this.db.insertInto('servers').values(row).execute();
+  }
+
+  getServer(sid: string): Promise<ServerRow | undefined> {
+    return this.db.selectFrom('servers').selectAll().where('sid', '=', sid).executeTakeFirst();
+  }
+
+  listServers(): Promise<ServerRow[]> {
+    return this.db.selectFrom('servers').selectAll().orderBy('created').execute();
+  }
+
+  async updateServer(sid: string, patch: Partial<Omit<ServerRow, 'sid'>>): Promise<void> {
+    if (Object.keys(patch).length === 0) return;
+    await this.db.updateTable('servers').set(patch).where('sid', '=', sid).execute();
+  }
+
+  async createApiKey(row: ApiKeyRow): Promise<void> {
+    await this.db.insertInto('api_keys').values(row).execute();
+  }
+
+  getApiKey(keyid: string): Promise<ApiKeyRow | undefined> {
+    return this.db.selectFrom('api_keys').selectAll().where('keyid', '=', keyid).executeTakeFirst();
+  }
+
+  async createEnrolToken(row: EnrolTokenRow): Promise<void> {
+    await this.db.insertInto('enrol_tokens').values(row).execute();
+  }
+
+  getEnrolToken(tokenHash: string): Promise<EnrolTokenRow | undefined> {
+    return this.db.selectFrom('enrol_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  }
+
+  async consumeEnrolToken(tokenHash: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('enrol_tokens')
+      .set({ used: 1 })
+      .where('token_hash', '=', tokenHash)
+      .where('used', '=', 0)
+      .where('expires', '>', now)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async createAccount(row: AccountRow): Promise<void> {
+    try {
+      await this.db.insertInto('accounts').values(row).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DuplicateKeyError();
+      throw err;
+    }
+  }
+
+  getAccount(sid: string, accountid: string): Promise<AccountRow | undefined> {
+    return this.db.selectFrom('accounts').selectAll().where('sid', '=', sid).where('accountid', '=', accountid).executeTakeFirst();
+  }
+
+  async listAccounts(sid: string, options: ListOptions & { userid?: string }): Promise<PageOf<AccountRow>> {
+    let q = this.db.selectFrom('accounts').selectAll().where('sid', '=', sid);
+    if (options.userid !== undefined) q = q.where('userid', '=', options.userid);
+    if (options.marker) q = q.where('accountid', '>', options.marker);
+    const rows = await q.orderBy('accountid').limit(options.limit + 1).execute();
+    return page(rows, options.limit, (r) => r.accountid);
+  }
+
+  async updateAccount(sid: string, accountid: string, patch: Partial<Omit<AccountRow, 'sid' | 'accountid'>>): Promise<boolean> {
+    const result = await this.db.updateTable('accounts').set(patch).where('sid', '=', sid).where('accountid', '=', accountid).executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async recordPinFailure(sid: string, accountid: string, maxFailures: number): Promise<number> {
+    const row = await this.db
+      .updateTable('accounts')
+      .set((eb) => ({
+        pin_failures: eb('pin_failures', '+', 1),
+        blocked: eb.case().when('pin_failures', '>=', maxFailures - 1).then(1).else(eb.ref('blocked')).end(),
+      }))
+      .where('sid', '=', sid)
+      .where('accountid', '=', accountid)
+      .returning('pin_failures')
+      .executeTakeFirst();
+    return row?.pin_failures ?? maxFailures;
+  }
+
+  async deleteAccount(sid: string, accountid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('accounts').where('sid', '=', sid).where('accountid', '=', accountid).executeTakeFirst();
+    return result.numDeletedRows === 1n;
+  }
+
+  async deleteAccountsOfUser(sid: string, userid: string): Promise<number> {
+    const result = await this.db.deleteFrom('accounts').where('sid', '=', sid).where('userid', '=', userid).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async ensureUser(sid: string, userid: string, now: number): Promise<void> {
+    await this.db
+      .insertInto('users')
+      .values({ sid, userid, attributes: '{}', created: now })
+      .onConflict((oc) => oc.columns(['sid', 'userid']).doNothing())
+      .execute();
+  }
+
+  private usersWithCounts() {
+    return this.db
+      .selectFrom('users as u')
+      .select(['u.sid', 'u.userid', 'u.attributes', 'u.created'])
+      .select((eb) =>
+        eb
+          .selectFrom('accounts as a')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .whereRef('a.sid', '=', 'u.sid')
+          .whereRef('a.userid', '=', 'u.userid')
+          .as('accounts'),
+      );
+  }
+
+  async getUser(sid: string, userid: string): Promise<UserRow | undefined> {
+    const row = await this.usersWithCounts().where('u.sid', '=', sid).where('u.userid', '=', userid).executeTakeFirst();
+    return row && { ...row, accounts: Number(row.accounts ?? 0) };
+  }
+
+  async listUsers(sid: string, options: ListOptions): Promise<PageOf<UserRow>> {
+    let q = this.usersWithCounts().where('u.sid', '=', sid);
+    if (options.search) q = q.where(sql<boolean>`u.userid like ${`%${escapeLike(options.search)}%`} escape '\\'`);
+    if (options.marker) q = q.where('u.userid', '>', options.marker);
+    const rows = await q.orderBy('u.userid').limit(options.limit + 1).execute();
+    return page(rows.map((r) => ({ ...r, accounts: Number(r.accounts ?? 0) })), options.limit, (r) => r.userid);
+  }
+
+  async setUserAttributes(sid: string, userid: string, attributes: string): Promise<boolean> {
+    const result = await this.db.updateTable('users').set({ attributes }).where('sid', '=', sid).where('userid', '=', userid).executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async deleteUser(sid: string, userid: string): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await trx.updateTable('accounts').set({ userid: null }).where('sid', '=', sid).where('userid', '=', userid).execute();
+      const result = await trx.deleteFrom('users').where('sid', '=', sid).where('userid', '=', userid).executeTakeFirst();
+      return result.numDeletedRows === 1n;
+    });
+  }
+
+  async ensureSession(row: SessionRow): Promise<SessionRow> {
+    await this.db.insertInto('sessions').values(row).onConflict((oc) => oc.columns(['sid', 'hsid']).doNothing()).execute();
+    const stored = await this.getSession(row.sid, row.hsid);
+    if (!stored) throw new Error('session vanished after insert');
+    return stored;
+  }
+
+  getSession(sid: string, hsid: string): Promise<SessionRow | undefined> {
+    return this.db.selectFrom('sessions').selectAll().where('sid', '=', sid).where('hsid', '=', hsid).executeTakeFirst();
+  }
+
+  async updateSession(sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard: SessionGuard = {}): Promise<boolean> {
+    let q = this.db.updateTable('sessions').set(patch).where('sid', '=', sid).where('hsid', '=', hsid);
+    if (guard.states) q = q.where('state', 'in', [...guard.states]);
+    if (guard.challenge !== undefined) q = q.where('challenge', '=', guard.challenge);
+    const result = await q.executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async expireSessions(now: number, pendingStates: readonly string[]): Promise<Array<{ sid: string; hsid: string }>> {
+    return this.db
+      .updateTable('sessions')
+      .set({ state: 'expired', updated: now, challenge: null })
+      .where('state', 'in', [...pendingStates])
+      .where('expires', '<=', now)
+      .returning(['sid', 'hsid'])
+      .execute();
+  }
+
+  async claimRequestId(reqid: string, expires: number): Promise<boolean> {
+    const result = await this.db
+      .insertInto('request_ids')
+      .values({ reqid, expires })
+      .onConflict((oc) => oc.column('reqid').doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  }
+
+  async purge(now: number, sessionRetentionMs: number): Promise<void> {
+    await this.db.deleteFrom('request_ids').where('expires', '<', now).execute();
+    await this.db.deleteFrom('enrol_tokens').where((eb) => eb.or([eb('expires', '<', now), eb('used', '=', 1)])).execute();
+    await this.db
+      .deleteFrom('sessions')
+      .where('state', 'in', ['loggedout', 'cancelled', 'expired'])
+      .where('updated', '<', now - sessionRetentionMs)
+      .execute();
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+}
+
+function page<T>(rows: T[], limit: number, key: (row: T) => string): PageOf<T> {
+  if (rows.length <= limit) return { items: rows, marker: null };
+  const items = rows.slice(0, limit);
+  return { items, marker: key(items[items.length - 1]!) };
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  // SQLite (better-sqlite3) and PostgreSQL (23505) report a unique violation differently.
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
+}
