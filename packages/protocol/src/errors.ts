@@ -55,7 +55,7 @@ export function isErrorCode(code: unknown): code is ErrorCode {
 /** Extra, non-secret facts an error may carry (e.g. PIN attempts left). */
 export type ErrorDetails = Record<string, string | number | boolean>;
 
-/** The error every Tapin package throws; `toJSON()` is the wire form `{error: {code, message, ...details}}`. */
+/** The error every Tapin package throws; `toJSON()` is the wire form `{error: {code, message, details?}}`. */
 export class TapinError extends Error {
   readonly code: ErrorCode;
   readonly status: number;

@@ -12,10 +12,10 @@ export const NONCE_MAX_LENGTH = 128;
 export function isValidNonce(nonce: unknown): nonce is string {
   if (typeof nonce !== 'string') return false;
   if (nonce.length < NONCE_MIN_LENGTH || nonce.length > NONCE_MAX_LENGTH) return false;
-  if (HEX_RE.test(nonce)) return nonce.length >= 32;
   if (!BASE64URL_RE.test(nonce)) return false;
-  // A run of one symbol is a placeholder, not a secret.
-  return new Set(nonce).size > 4;
+  // A run of one symbol (or a few) is a placeholder, not a secret, in hex as in base64url.
+  if (new Set(nonce).size <= 4) return false;
+  return HEX_RE.test(nonce) ? nonce.length >= 32 : true;
 }
 
 /** A fresh nonce: 192 random bits, base64url (32 chars). */

@@ -32,7 +32,10 @@ export type UserContext = Type.Static<typeof UserContext>;
 
 export const SESSION_STATES = ['idle', 'scanned', 'provoked', 'loggedin', 'loggedout', 'cancelled', 'expired'] as const;
 export type SessionState = (typeof SESSION_STATES)[number];
-export const SessionStateSchema = Type.Union(SESSION_STATES.map((s) => Type.Literal(s)));
+export const SessionStateSchema = Type.Union([
+  Type.Literal('idle'), Type.Literal('scanned'), Type.Literal('provoked'), Type.Literal('loggedin'),
+  Type.Literal('loggedout'), Type.Literal('cancelled'), Type.Literal('expired'),
+]);
 
 export const LoginStatus = Type.Object({
   loggedin: Type.Boolean(),

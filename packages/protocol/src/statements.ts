@@ -68,10 +68,19 @@ function statement(label: string, fields: object): Uint8Array {
   return utf8Encode(`${label}\n${canonicalJson(fields)}`);
 }
 
-export const loginStatement = (f: LoginFields): Uint8Array => statement(LABELS.login, f);
-export const enrolStatement = (f: EnrolFields): Uint8Array => statement(LABELS.enrol, f);
-export const requestStatement = (f: RequestFields): Uint8Array => statement(LABELS.request, f);
-export const serverParamsStatement = (p: ServerParams): Uint8Array => statement(LABELS.server, p);
+// Each builder copies exactly its fields: an object with extra properties (say, a whole request body) must never
+// change the signed bytes.
+export const loginStatement = (f: LoginFields): Uint8Array =>
+  statement(LABELS.login, { sid: f.sid, hsid: f.hsid, accountid: f.accountid, challenge: f.challenge, decision: f.decision, announceinfo: f.announceinfo });
+export const enrolStatement = (f: EnrolFields): Uint8Array =>
+  statement(LABELS.enrol, { sid: f.sid, token: f.token, authpk: f.authpk, pinpk: f.pinpk, description: f.description });
+export const requestStatement = (f: RequestFields): Uint8Array =>
+  statement(LABELS.request, { sid: f.sid, accountid: f.accountid, method: f.method, path: f.path, time: f.time, reqid: f.reqid, body: f.body });
+export const serverParamsStatement = (p: ServerParams): Uint8Array =>
+  statement(LABELS.server, {
+    sid: p.sid, name: p.name, logo: p.logo, publicUrl: p.publicUrl, serverpk: p.serverpk, pingTime: p.pingTime,
+    pinTimeout: p.pinTimeout, serverFlags: p.serverFlags, issued: p.issued,
+  });
 
 export function sha256Base64url(data: Uint8Array | string): string {
   return toBase64url(sha256(typeof data === 'string' ? utf8Encode(data) : data));

@@ -25,7 +25,7 @@ export function formatFrame(type: ServerFrameType | ClientFrameType, hsid: strin
 function parse<T extends string>(text: string, types: readonly T[]): Frame<T> | undefined {
   if (typeof text !== 'string' || text.length > MAX_FRAME_LENGTH) return undefined;
   const parts = text.split(' ');
-  if (parts.length < 3 || parts.length > 4) return undefined;
+  if (parts.length < 3 || parts.length > 4 || parts.includes('')) return undefined;
   const [type, hsid, sid, code] = parts as [string, string, string, string | undefined];
   if (!(types as readonly string[]).includes(type)) return undefined;
   return code === undefined ? { type: type as T, hsid, sid } : { type: type as T, hsid, sid, code };
