@@ -1,0 +1,64 @@
+import {
+  DEVICE_HEADERS, TapinError, isErrorCode, randomId, requestStatement, sha256Base64url,
+} from '@tapin/protocol';
+import type { Fetch, KeyStore, StoredAccount } from './platform.js';
+
+export interface DeviceHttpOptions {
+  fetch: Fetch;
+  timeoutMs: number;
+  now: () => number;
+}
+
+/**
+ * The phone's side of the device API: JSON over fetch, with server errors turned back into the shared
+ * TapinError codes and network failures into `connection_error` (70) / `server_timeout` (50).
+ */
+export class DeviceHttp {
+  constructor(private readonly options: DeviceHttpOptions) {}
+
+  async call<T>(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const raw = body === undefined ? '' : JSON.stringify(body);
+    let response: Response;
+    try {
+      response = await this.options.fetch(`${base}${path}`, {
+        method,
+        headers: { ...(raw ? { 'content-type': 'application/json' } : {}), ...headers },
+        ...(raw ? { body: raw } : {}),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        redirect: 'error',
+      });
+    } catch (err) {
+      if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) throw new TapinError('server_timeout');
+      throw new TapinError('connection_error', `Could not reach ${base}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: unknown; message?: unknown; details?: Record<string, string | number | boolean> } } | undefined)?.error;
+      if (error && isErrorCode(error.code)) throw new TapinError(error.code, typeof error.message === 'string' ? error.message : undefined, error.details);
+      throw new TapinError(response.status >= 500 ? 'server_error' : 'server_unknown', `The server answered HTTP ${response.status}.`);
+    }
+    if (json === undefined) throw new TapinError('server_error', 'The server answered without a JSON body.');
+    return json as T;
+  }
+
+  /** A request signed with the account's key over method, path, body hash, time and a fresh request id. */
+  async signed<T>(keys: KeyStore, account: StoredAccount, method: string, path: string, body?: unknown): Promise<T> {
+    const raw = body === undefined ? '' : JSON.stringify(body);
+    const time = this.options.now();
+    const reqid = randomId(16);
+    const statement = requestStatement({ sid: account.sid, accountid: account.accountid, method, path, time, reqid, body: sha256Base64url(raw) });
+    const signature = await keys.sign(account.accountid, statement);
+    return this.call<T>(account.base, method, path, body, {
+      [DEVICE_HEADERS.account]: account.accountid,
+      [DEVICE_HEADERS.time]: String(time),
+      [DEVICE_HEADERS.reqid]: reqid,
+      [DEVICE_HEADERS.signature]: signature,
+    });
+  }
+}
