@@ -1,4 +1,4 @@
-import { type ClientFrameType, type Frame, TapinError, formatFrame, frameForState, isValidHsid, isValidSid, parseClientFrame } from '@tapin/protocol';
+import { type ClientFrameType, type Frame, type TapinError, formatFrame, frameForState, isValidHsid, isValidSid, parseClientFrame } from '@tapin/protocol';
 import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/websocket';
 import type { WebSocket } from 'ws';
