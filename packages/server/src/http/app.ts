@@ -28,8 +28,6 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
     bodyLimit: BODY_LIMIT,
     // Reject unknown properties instead of silently dropping them: a typo in a field name is an error.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-    // Request logs carry method and path only; nonces and API keys travel in headers that are never logged.
-    disableRequestLogging: false,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);

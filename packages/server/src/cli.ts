@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError } from 'commander';
+import { TapinError } from '@tapin/protocol';
+import { createContext } from './context-factory.js';
+import { startServer } from './server.js';
+import { createApiKey, createVirtualServer } from './services/virtual-servers.js';
+
+const DEFAULT_DB = './tapin.db';
+const dbOf = (opts: { db?: string }) => opts.db ?? process.env['TAPIN_DATABASE_URL'] ?? DEFAULT_DB;
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
+  return n;
+}
+
+/** Admin commands open the same database as `serve`, do one thing and close it again. */
+async function withContext<T>(db: string, fn: (ctx: Awaited<ReturnType<typeof createContext>>['ctx']) => Promise<T>): Promise<T> {
+  const { ctx } = await createContext({ db, publicUrl: process.env['TAPIN_PUBLIC_URL'] ?? 'http://localhost:8470' });
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.store.close();
+  }
+}
+
+const program = new Command('tapin')
+  .description('Tapin server: log in by approving on your phone.')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('Run the server (business API, device API, browser WebSocket, docs at /docs)')
+  .option('--port <port>', 'port to listen on (0 = any free port)', port, 8470)
+  .option('--host <host>', 'address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
+  .option('--db <url>', `SQLite file, :memory:, or postgres://… (default: $TAPIN_DATABASE_URL or ${DEFAULT_DB})`)
+  .option('--public-url <url>', 'the URL phones reach this server at; it goes into QR codes (default: http://<host>:<port>)', process.env['TAPIN_PUBLIC_URL'])
+  .option('--key-file <path>', 'master key that encrypts secrets at rest (default: tapin.key beside the SQLite file; $TAPIN_SECRET_KEY overrides)')
+  .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
+  .option('--trust-proxy', 'take the client IP from X-Forwarded-For (only behind your own reverse proxy)', false)
+  .option('--json', 'print the startup facts as one JSON line (for scripts)', false)
+  .action(async (opts: { port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean; json: boolean }) => {
+    const running = await startServer({
+      db: dbOf(opts), port: opts.port, host: opts.host, publicUrl: opts.publicUrl, keyFile: opts.keyFile,
+      trustProxy: opts.trustProxy,
+      logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel },
+    });
+    const facts = { url: running.url, publicUrl: running.ctx.publicUrl, database: running.database, sid: running.created?.sid ?? null, apiKey: running.created?.apiKey ?? null };
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify(facts)}\n`);
+    } else {
+      const lines = [`Tapin is running at ${running.url} (${running.database})`, `  API docs: ${running.url}/docs`];
+      if (running.keyCreated) lines.push(`  Created the master key ${running.keyCreated} — back it up; without it enrolled phones stop working.`);
+      if (running.created) {
+        lines.push(
+          '', 'The database was empty, so a virtual server was created. Its API key is shown only now:',
+          `  sid:     ${running.created.sid}`, `  API key: ${running.created.apiKey}`, '',
+          'Try it:',
+          `  curl -s -X POST ${running.url}/v1/servers/${running.created.sid}/enrolments -H 'authorization: Bearer ${running.created.apiKey}' -H 'content-type: application/json' -d '{"name":"my phone","userid":"alice"}'`,
+          '  npx tapin-device --home ~/.tapin-device enrol <data from above> --pin 1234',
+        );
+      }
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    const stop = async () => {
+      await running.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop());
+    process.once('SIGTERM', () => void stop());
+  });
+
+const server = program.command('server').description('Manage virtual servers');
+server
+  .command('create')
+  .description('Create a virtual server with its own keys and a first API key (shown once)')
+  .requiredOption('--name <name>', 'display name shown on phones')
+  .option('--db <url>', 'database (default: $TAPIN_DATABASE_URL or ./tapin.db)')
+  .option('--json', 'print JSON', false)
+  .action(async (opts: { name: string; db?: string; json: boolean }) => {
+    if (opts.name.length < 1 || opts.name.length > 128) throw new InvalidArgumentError('--name must be 1–128 characters');
+    const created = await withContext(dbOf(opts), (ctx) => createVirtualServer(ctx, opts.name));
+    if (opts.json) process.stdout.write(`${JSON.stringify(created)}\n`);
+    else process.stdout.write(`Created virtual server "${created.name}"\n  sid:     ${created.sid}\n  API key: ${created.apiKey}   (shown only now)\n`);
+  });
+server
+  .command('list')
+  .description('List virtual servers')
+  .option('--db <url>', 'database (default: $TAPIN_DATABASE_URL or ./tapin.db)')
+  .option('--json', 'print JSON', false)
+  .action(async (opts: { db?: string; json: boolean }) => {
+    const rows = await withContext(dbOf(opts), (ctx) => ctx.store.listServers());
+    const list = rows.map((r) => ({ sid: r.sid, name: r.name, created: new Date(r.created).toISOString() }));
+    if (opts.json) process.stdout.write(`${JSON.stringify(list)}\n`);
+    else process.stdout.write(list.length ? `${list.map((s) => `${s.sid}  ${s.name}  (created ${s.created})`).join('\n')}\n` : 'No virtual servers yet.\n');
+  });
+
+program
+  .command('apikey')
+  .description('Manage API keys')
+  .command('create')
+  .description('Create another API key for a virtual server (shown once, stored hashed)')
+  .requiredOption('--sid <sid>', 'the virtual server')
+  .option('--db <url>', 'database (default: $TAPIN_DATABASE_URL or ./tapin.db)')
+  .option('--json', 'print JSON', false)
+  .action(async (opts: { sid: string; db?: string; json: boolean }) => {
+    const apiKey = await withContext(dbOf(opts), (ctx) => createApiKey(ctx, opts.sid));
+    if (opts.json) process.stdout.write(`${JSON.stringify({ sid: opts.sid, apiKey })}\n`);
+    else process.stdout.write(`API key for ${opts.sid}: ${apiKey}   (shown only now)\n`);
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  // A person at a terminal gets one clear line, not a stack trace.
+  const message = err instanceof TapinError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
+  process.stderr.write(`tapin: ${message}\n`);
+  process.exit(1);
+});
