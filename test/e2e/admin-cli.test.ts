@@ -1,0 +1,54 @@
+import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { TapinClient, generateNonce } from '@tapin/client';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TAPIN_CLI, startServerProcess, tempDir } from '../support/processes.js';
+
+const exec = promisify(execFile);
+const tapin = async (...args: string[]) => JSON.parse((await exec(process.execPath, [TAPIN_CLI, ...args])).stdout) as Record<string, string>;
+
+describe('tapin admin commands share the database with tapin serve', () => {
+  let dir: { path: string; remove(): Promise<void> };
+  let db: string;
+  beforeAll(async () => {
+    dir = await tempDir('tapin-admin-');
+    db = join(dir.path, 'tapin.db');
+  });
+  afterAll(async () => dir.remove());
+
+  it('creates a server and a second API key; both keys work against serve, and only hashes are stored', async () => {
+    const created = await tapin('server', 'create', '--name', 'Acme', '--db', db, '--json');
+    expect(created).toMatchObject({ name: 'Acme' });
+    const second = await tapin('apikey', 'create', '--sid', created['sid']!, '--db', db, '--json');
+    expect(second['apiKey']).not.toBe(created['apiKey']);
+    // The master key was made beside the database, owner-only.
+    expect((await readFile(join(dir.path, 'tapin.key'), 'utf8')).trim()).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await stat(join(dir.path, 'tapin.key'))).mode & 0o777).toBe(0o600);
+
+    const server = await startServerProcess(db);
+    try {
+      // The database was not empty, so serve created nothing.
+      expect(server.sid).toBeNull();
+      for (const apiKey of [created['apiKey']!, second['apiKey']!]) {
+        const client = new TapinClient({ url: server.url, sid: created['sid']!, apiKey });
+        expect((await client.getSession(generateNonce())).state).toBe('idle');
+        expect((await client.getSettings()).name).toBe('Acme');
+      }
+    } finally {
+      await server.stop();
+    }
+    const sqlite = new Database(db, { readonly: true });
+    const dump = JSON.stringify(sqlite.prepare('select * from api_keys').all());
+    sqlite.close();
+    for (const key of [created['apiKey']!, second['apiKey']!]) expect(dump).not.toContain(key.split('.')[2]);
+  });
+
+  it('says clearly what is wrong instead of a stack trace', async () => {
+    const err = (await exec(process.execPath, [TAPIN_CLI, 'apikey', 'create', '--sid', 'nosuchserver', '--db', db]).catch((e: unknown) => e)) as { stderr: string; code: number };
+    expect(err.code).toBe(1);
+    expect(err.stderr.trim()).toBe('tapin: No such virtual server. (server_not_found)');
+  });
+});
