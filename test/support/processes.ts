@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 
 const exec = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
-export const TAPIN_CLI = join(root, 'packages/server/dist/cli.js');
-export const DEVICE_CLI = join(root, 'packages/mobile-sdk/dist/cli/main.js');
+export const TAPIN_CLI = join(root, 'packages/server/bin/tapin.js');
+export const DEVICE_CLI = join(root, 'packages/mobile-sdk/bin/tapin-device.js');
 
 export interface ServerProcess {
   url: string;
