@@ -18,5 +18,9 @@ export const devicePaths = {
   enrol: (sid: string) => `/v1/device/${sid}/enrol`,
   fetchSession: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/fetch`,
   answer: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/answer`,
+  /** Keeps a logged-in session alive when pingTime > 0 (signed request). */
+  ping: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/ping`,
+  /** Ends a session this account logged in (signed request). */
+  logout: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/logout`,
   account: (sid: string) => `/v1/device/${sid}/account`,
 } as const;

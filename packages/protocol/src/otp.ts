@@ -36,3 +36,21 @@ export function parseOtp(text: string): { otpref: number; code: number } | undef
   if (otpref === undefined || code === undefined) return undefined;
   return { otpref, code };
 }
+
+/** The OTP a phone shows for a session at `unixMs` (DESIGN §6). */
+export function generateOtp(otpkey: Uint8Array, otpref: number, sid: string, hsid: string, unixMs: number): string {
+  return formatOtp(otpref, otpCode(otpkey, sid, hsid, otpInterval(unixMs)));
+}
+
+/**
+ * The server's check: the code must match interval T or T−1 of the server's clock, nothing else. Returns the
+ * matching interval, or undefined. Both candidates are always computed and compared without an early exit.
+ */
+export function matchOtpCode(otpkey: Uint8Array, sid: string, hsid: string, code: number, serverUnixMs: number): number | undefined {
+  const t = otpInterval(serverUnixMs);
+  const now = otpCode(otpkey, sid, hsid, t) ^ code;
+  const previous = otpCode(otpkey, sid, hsid, t - 1) ^ code;
+  if (now === 0) return t;
+  if (previous === 0) return t - 1;
+  return undefined;
+}

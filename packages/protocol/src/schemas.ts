@@ -106,6 +106,10 @@ export const DeviceSession = Type.Object({
   challengeExpires: Type.Integer(),
   pinRequired: Type.Boolean(),
   expires: Type.Union([Type.Integer(), Type.Null()]),
+  sessioninfo: Type.Union([SessionInfo, Type.Null()]),
+  /** Current server settings, so the phone's copy (OTP allowed? ping?) stays fresh. */
+  serverFlags: Type.Array(Type.String()),
+  pingTime: Type.Integer(),
 });
 export type DeviceSession = Type.Static<typeof DeviceSession>;
 
@@ -121,7 +125,11 @@ export const AnswerRequest = Type.Object(
 );
 export type AnswerRequest = Type.Static<typeof AnswerRequest>;
 
-export const AnswerResponse = Type.Object({ hsid: Hsid, state: SessionStateSchema });
+export const AnswerResponse = Type.Object({
+  hsid: Hsid,
+  state: SessionStateSchema,
+  pingTime: Type.Integer({ description: 'Seconds between pings that keep a logged-in session alive; 0 = one-shot' }),
+});
 export type AnswerResponse = Type.Static<typeof AnswerResponse>;
 
 export const Account = Type.Object({
@@ -171,3 +179,16 @@ export const ServerSettingsUpdate = Type.Object(
   { additionalProperties: false },
 );
 export type ServerSettingsUpdate = Type.Static<typeof ServerSettingsUpdate>;
+
+/** Answer to a phone's ping or logout: where the session stands now. */
+export const DeviceSessionState = Type.Object({ hsid: Hsid, state: SessionStateSchema, pingTime: Type.Integer() });
+export type DeviceSessionState = Type.Static<typeof DeviceSessionState>;
+
+export const OtpRequest = Type.Object(
+  { otp: Type.String({ minLength: 1, maxLength: 64, description: 'The 12-character offline code as typed (spaces, hyphens, look-alikes allowed)' }) },
+  { additionalProperties: false },
+);
+export type OtpRequest = Type.Static<typeof OtpRequest>;
+
+/** Server flags with a meaning (DESIGN §2). */
+export const SERVER_FLAGS = { ENABLE_OTP: 'ENABLE_OTP' } as const;

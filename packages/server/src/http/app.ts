@@ -9,6 +9,7 @@ import { browserSocket } from './browser-socket.js';
 import { authenticateBusiness } from './business-auth.js';
 import { installErrorHandling } from './errors.js';
 import { landingPages } from './landing.js';
+import { installValidation } from './validation.js';
 import { businessAdminRoutes } from './routes/business-admin.js';
 import { businessSessionRoutes } from './routes/business-session.js';
 import { deviceRoutes } from './routes/device.js';
@@ -26,10 +27,9 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
     logger: options.logger ?? false,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: BODY_LIMIT,
-    // Reject unknown properties instead of silently dropping them: a typo in a field name is an error.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  installValidation(app);
   installErrorHandling(app);
   await app.register(swagger, {
     openapi: {

@@ -29,10 +29,16 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
     const register = async (frame: Frame<ClientFrameType>) => {
       const key = `${frame.sid}/${frame.hsid}`;
       if (!watches.has(key) && watches.size >= MAX_WATCHES_PER_SOCKET) return fail('rate_limited', frame.hsid, frame.sid);
+      // Subscribe before reading the state, so that no change can slip between the two.
+      const fresh = !watches.has(key);
+      if (fresh) watches.set(key, ctx.bus.subscribe(frame.sid, frame.hsid, (event) => send(formatFrame(event.type, event.hsid, event.sid))));
       const row = await ctx.store.getSession(frame.sid, frame.hsid);
-      if (!row) return fail('session_not_found', frame.hsid, frame.sid);
-      if (!watches.has(key)) {
-        watches.set(key, ctx.bus.subscribe(frame.sid, frame.hsid, (event) => send(formatFrame(event.type, event.hsid, event.sid))));
+      if (!row) {
+        if (fresh) {
+          watches.get(key)?.();
+          watches.delete(key);
+        }
+        return fail('session_not_found', frame.hsid, frame.sid);
       }
       send(formatFrame(frameForState(effectiveState(row, ctx.now())), frame.hsid, frame.sid));
     };

@@ -5,7 +5,7 @@ import {
 import type { AccountRow, ServerRow, SessionRow } from '../store/store.js';
 import { MAX_PIN_FAILURES, type ServiceContext } from './context.js';
 import { PENDING_STATES, effectiveState } from './sessions.js';
-import { requireServer } from './virtual-servers.js';
+import { requireServer, serverFlags } from './virtual-servers.js';
 
 /** pinTimeout (minutes): −1 never ask, 0 always, N ask when the last PIN is older than N minutes. */
 export function pinRequired(server: ServerRow, account: AccountRow, now: number): boolean {
@@ -14,12 +14,17 @@ export function pinRequired(server: ServerRow, account: AccountRow, now: number)
   return now - account.lastpin > server.pin_timeout * 60_000;
 }
 
-async function pendingSession(ctx: ServiceContext, sid: string, hsid: string): Promise<SessionRow> {
+async function pendingSession(ctx: ServiceContext, sid: string, hsid: string, answering = false): Promise<SessionRow> {
   const row = await ctx.store.getSession(sid, hsid);
   if (!row) throw new TapinError('session_not_found');
   const state = effectiveState(row, ctx.now());
   if (state === 'expired') throw new TapinError('session_expired');
-  if (!(PENDING_STATES as readonly string[]).includes(state)) throw new TapinError('session_state', `The session is ${state}.`);
+  if (!(PENDING_STATES as readonly string[]).includes(state)) {
+    // Every challenge of a finished session has been used: a second answer is a replay, whether it loses the race
+    // (see answerSession) or comes after the first one was stored.
+    if (answering) throw new TapinError('challenge_replayed');
+    throw new TapinError('session_state', `The session is ${state}.`);
+  }
   return row;
 }
 
@@ -43,6 +48,7 @@ export async function fetchSession(ctx: ServiceContext, account: AccountRow, hsi
     sid: account.sid, hsid, accountid: account.accountid, state: row.state === 'idle' ? 'scanned' : (row.state as 'scanned' | 'provoked'),
     announceinfo: parseInfo(row.announceinfo), challenge, challengeExpires,
     pinRequired: pinRequired(server, account, now), expires: row.expires,
+    sessioninfo: parseInfo(row.sessioninfo), serverFlags: serverFlags(server), pingTime: server.ping_time,
   };
 }
 
@@ -57,7 +63,7 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
   const account = await ctx.store.getAccount(sid, body.accountid);
   if (!account) throw new TapinError('account_not_found');
   if (account.blocked) throw new TapinError('account_blocked');
-  const row = await pendingSession(ctx, sid, hsid);
+  const row = await pendingSession(ctx, sid, hsid, true);
 
   // Ensure the challenge is the one we issued, to this account, and still fresh.
   if (!row.challenge || row.challenge_account !== account.accountid || !constantTimeEqual(row.challenge, body.challenge)) {
@@ -98,5 +104,5 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
     });
   }
   await ctx.bus.publish({ sid, hsid, type: approve ? 'LOGIN' : 'CANCEL' });
-  return { hsid, state: approve ? 'loggedin' : 'cancelled' };
+  return { hsid, state: approve ? 'loggedin' : 'cancelled', pingTime: approve ? server.ping_time : 0 };
 }

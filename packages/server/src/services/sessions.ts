@@ -53,21 +53,23 @@ export function loginStatus(ctx: ServiceContext, row: SessionRow): LoginStatus {
 }
 
 export async function getStatus(ctx: ServiceContext, sid: string, hsid: string, waitSeconds = 0): Promise<LoginStatus> {
-  const row = await ensureSession(ctx, sid, hsid);
-  const status = loginStatus(ctx, row);
-  if (waitSeconds <= 0 || !(PENDING_STATES as readonly string[]).includes(status.state) && status.state !== 'loggedin') return status;
+  if (waitSeconds <= 0) return loginStatus(ctx, await ensureSession(ctx, sid, hsid));
   // Long-poll: answer as soon as anything happens to the session, or with the unchanged status at the deadline.
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, waitSeconds * 1000);
-    const unsubscribe = ctx.bus.subscribe(sid, hsid, done);
-    function done() {
-      clearTimeout(timer);
-      unsubscribe();
-      resolve();
-    }
-  });
-  const after = await ctx.store.getSession(sid, hsid);
-  return after ? loginStatus(ctx, after) : status;
+  // Subscribe before reading, so a change between the read and the subscription cannot be missed.
+  let changed!: () => void;
+  const happened = new Promise<void>((resolve) => (changed = resolve));
+  const unsubscribe = ctx.bus.subscribe(sid, hsid, () => changed());
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const status = loginStatus(ctx, await ensureSession(ctx, sid, hsid));
+    if (status.state !== 'loggedin' && !(PENDING_STATES as readonly string[]).includes(status.state)) return status;
+    await Promise.race([happened, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitSeconds * 1000)))]);
+    const after = await ctx.store.getSession(sid, hsid);
+    return after ? loginStatus(ctx, after) : status;
+  } finally {
+    clearTimeout(timer);
+    unsubscribe();
+  }
 }
 
 function contextJson(info: SessionInfo | undefined, what: string): string | undefined {

@@ -139,7 +139,8 @@ export class KyselyStore implements Store {
 
   async listUsers(sid: string, options: ListOptions): Promise<PageOf<UserRow>> {
     let q = this.usersWithCounts().where('u.sid', '=', sid);
-    if (options.search) q = q.where(sql<boolean>`u.userid like ${`%${escapeLike(options.search)}%`} escape '\\'`);
+    // lower() on both sides: SQLite's LIKE ignores case, PostgreSQL's does not, and both must answer alike.
+    if (options.search) q = q.where(sql<boolean>`lower(u.userid) like ${`%${escapeLike(options.search.toLowerCase())}%`} escape '\\'`);
     if (options.marker) q = q.where('u.userid', '>', options.marker);
     const rows = await q.orderBy('u.userid').limit(options.limit + 1).execute();
     return page(rows.map((r) => ({ ...r, accounts: Number(r.accounts ?? 0) })), options.limit, (r) => r.userid);

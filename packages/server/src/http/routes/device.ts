@@ -54,7 +54,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
       reqid: one(DEVICE_HEADERS.reqid),
       signature: one(DEVICE_HEADERS.signature),
       method: req.method,
-      path: req.url.split('?')[0]!,
+      // The whole request target, query included: nothing the server reads may be left unsigned.
+      path: req.url,
       rawBody: req.rawBody ?? '',
     });
   };

@@ -1,0 +1,478 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../db/database.js';
+import { KyselyStore } from './kysely-store.js';
+import { type AccountRow, DuplicateKeyError, type ServerRow, type SessionRow, type Store } from './store.js';
+
+/**
+ * One suite for every Store implementation (DESIGN §10): SQLite always, PostgreSQL when TAPIN_TEST_POSTGRES_URL
+ * names a database (each run gets a schema of its own, dropped afterwards).
+ */
+
+interface Opened {
+  store: Store;
+  dispose(): Promise<void>;
+}
+
+const PG_URL = process.env['TAPIN_TEST_POSTGRES_URL'];
+if (!PG_URL) {
+  console.warn(
+    'store.test.ts: the PostgreSQL store suite is skipped. Set TAPIN_TEST_POSTGRES_URL (e.g. ' +
+      'postgres://postgres@127.0.0.1:5432/test) to run it against a real database.',
+  );
+}
+
+async function openSqlite(): Promise<Opened> {
+  const store = new KyselyStore(await openDatabase(':memory:'));
+  return { store, dispose: () => store.close() };
+}
+
+async function openPostgres(): Promise<Opened> {
+  const url = PG_URL!;
+  const schema = `tapin_test_${randomBytes(6).toString('hex')}`;
+  const store = new KyselyStore(await openDatabase(url, { schema }));
+  return {
+    store,
+    async dispose() {
+      await store.close();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA ${schema} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+// --- row factories -------------------------------------------------------------------------------------------
+
+const T0 = 1_700_000_000_000;
+
+function serverRow(sid: string, over: Partial<ServerRow> = {}): ServerRow {
+  return {
+    sid, name: `Server ${sid}`, logo: '', public_key: 'pk', private_key_enc: 'enc', ping_time: 0, pin_timeout: 0,
+    pin_trans_timeout: 0, server_flags: '[]', created: T0, ...over,
+  };
+}
+
+let otprefs = 1;
+function accountRow(sid: string, accountid: string, over: Partial<AccountRow> = {}): AccountRow {
+  return {
+    accountid, sid, auth_pk: 'authpk', pin_pk: 'pinpk', otp_key_enc: 'otpkey', otpref: otprefs++, description: 'phone',
+    client_version: 'test/1', userid: null, created: T0, lastlogin: null, lastpin: null, pin_failures: 0, blocked: 0, ...over,
+  };
+}
+
+function sessionRow(sid: string, hsid: string, over: Partial<SessionRow> = {}): SessionRow {
+  return {
+    sid, hsid, state: 'idle', created: T0, expires: T0 + 600_000, updated: T0, accountid: null, userid: null, otplogin: 0,
+    challenge: null, challenge_account: null, challenge_expires: null, announceinfo: null, sessioninfo: null, proof: null,
+    loggedin_at: null, ...over,
+  };
+}
+
+const S1 = 'server-one';
+const S2 = 'server-two';
+const hsid = (n: number) => `hsid-${String(n).padStart(17, '0')}`;
+
+// --- the suite -----------------------------------------------------------------------------------------------
+
+function storeSuite(name: string, open: () => Promise<Opened>): void {
+  describe(`Store on ${name}`, () => {
+    let opened: Opened;
+    let store: Store;
+
+    beforeEach(async () => {
+      opened = await open();
+      store = opened.store;
+      await store.createServer(serverRow(S1, { created: T0 }));
+      await store.createServer(serverRow(S2, { created: T0 + 1 }));
+    });
+    afterEach(async () => {
+      await opened.dispose();
+    });
+
+    describe('servers', () => {
+      it('creates, reads, lists in creation order and updates', async () => {
+        expect(store.dialect).toBe(name === 'SQLite' ? 'sqlite' : 'postgres');
+        await store.createServer(serverRow('server-zero', { created: T0 - 5 }));
+        expect(await store.getServer(S1)).toEqual(serverRow(S1));
+        expect(await store.getServer('no-such-server')).toBeUndefined();
+        expect((await store.listServers()).map((s) => s.sid)).toEqual(['server-zero', S1, S2]);
+
+        await store.updateServer(S1, { name: 'Renamed', ping_time: 30, pin_timeout: -1, server_flags: '["ENABLE_OTP"]' });
+        expect(await store.getServer(S1)).toEqual(serverRow(S1, { name: 'Renamed', ping_time: 30, pin_timeout: -1, server_flags: '["ENABLE_OTP"]' }));
+        // The other server is untouched; an empty patch is a no-op.
+        expect(await store.getServer(S2)).toEqual(serverRow(S2, { created: T0 + 1 }));
+        await store.updateServer(S1, {});
+        expect((await store.getServer(S1))?.name).toBe('Renamed');
+      });
+
+      it('refuses a duplicate sid', async () => {
+        await expect(store.createServer(serverRow(S1))).rejects.toThrow();
+      });
+    });
+
+    describe('api keys', () => {
+      it('stores a key by id and refuses a key for an unknown server', async () => {
+        await store.createApiKey({ keyid: 'key-aaaaaaaaaaaa', sid: S1, hash: 'h1', created: T0 });
+        expect(await store.getApiKey('key-aaaaaaaaaaaa')).toEqual({ keyid: 'key-aaaaaaaaaaaa', sid: S1, hash: 'h1', created: T0 });
+        expect(await store.getApiKey('key-bbbbbbbbbbbb')).toBeUndefined();
+        await expect(store.createApiKey({ keyid: 'key-cccccccccccc', sid: 'no-such-server', hash: 'h', created: T0 })).rejects.toThrow();
+        await expect(store.createApiKey({ keyid: 'key-aaaaaaaaaaaa', sid: S2, hash: 'h2', created: T0 })).rejects.toThrow();
+        expect((await store.getApiKey('key-aaaaaaaaaaaa'))?.sid).toBe(S1);
+      });
+    });
+
+    describe('enrol tokens', () => {
+      const token = (token_hash: string, expires = T0 + 600_000) => ({ token_hash, sid: S1, name: 'Phone', userid: 'alice', expires, used: 0 });
+
+      it('consumes a token exactly once', async () => {
+        await store.createEnrolToken(token('tok-1'));
+        expect(await store.getEnrolToken('tok-1')).toEqual(token('tok-1'));
+        expect(await store.consumeEnrolToken('tok-1', T0)).toBe(true);
+        expect(await store.consumeEnrolToken('tok-1', T0)).toBe(false);
+        expect((await store.getEnrolToken('tok-1'))?.used).toBe(1);
+        expect(await store.consumeEnrolToken('tok-unknown', T0)).toBe(false);
+      });
+
+      it('lets only one of several concurrent consumers win', async () => {
+        await store.createEnrolToken(token('tok-race'));
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.consumeEnrolToken('tok-race', T0)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('respects the expiry (a token is dead at its expiry instant)', async () => {
+        await store.createEnrolToken(token('tok-2', T0 + 1000));
+        expect(await store.consumeEnrolToken('tok-2', T0 + 1000)).toBe(false);
+        expect(await store.consumeEnrolToken('tok-2', T0 + 5000)).toBe(false);
+        expect((await store.getEnrolToken('tok-2'))?.used).toBe(0);
+        expect(await store.consumeEnrolToken('tok-2', T0 + 999)).toBe(true);
+      });
+    });
+
+    describe('accounts', () => {
+      it('creates and reads an account, scoped by server', async () => {
+        const row = accountRow(S1, 'acct-0001', { userid: 'alice', lastlogin: T0 + 5, lastpin: T0 + 6 });
+        await store.createAccount(row);
+        expect(await store.getAccount(S1, 'acct-0001')).toEqual(row);
+        expect(await store.getAccount(S2, 'acct-0001')).toBeUndefined();
+        expect(await store.getAccount(S1, 'acct-0002')).toBeUndefined();
+        // A headless account keeps pin_pk null.
+        await store.createAccount(accountRow(S1, 'acct-0002', { pin_pk: null }));
+        expect((await store.getAccount(S1, 'acct-0002'))?.pin_pk).toBeNull();
+      });
+
+      it('refuses a duplicate otpref on the same server with DuplicateKeyError, and allows it on another', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001', { otpref: 12345 }));
+        const err = await store.createAccount(accountRow(S1, 'acct-0002', { otpref: 12345 })).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DuplicateKeyError);
+        expect(await store.getAccount(S1, 'acct-0002')).toBeUndefined();
+        await store.createAccount(accountRow(S2, 'acct-0003', { otpref: 12345 }));
+        expect((await store.getAccount(S2, 'acct-0003'))?.otpref).toBe(12345);
+        // A duplicate account id is a duplicate key too.
+        await expect(store.createAccount(accountRow(S2, 'acct-0001'))).rejects.toBeInstanceOf(DuplicateKeyError);
+      });
+
+      it('refuses an account for an unknown server, and not as a DuplicateKeyError', async () => {
+        const err = await store.createAccount(accountRow('no-such-server', 'acct-0009')).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(Error);
+        expect(err).not.toBeInstanceOf(DuplicateKeyError);
+      });
+
+      it('lists in pages with limit and marker, per server and per user', async () => {
+        const ids = ['acct-0001', 'acct-0002', 'acct-0003', 'acct-0004', 'acct-0005'];
+        // Inserted out of order: the order is by account id.
+        for (const id of [...ids].reverse()) await store.createAccount(accountRow(S1, id, { userid: id <= 'acct-0002' ? 'alice' : null }));
+        await store.createAccount(accountRow(S2, 'acct-0000'));
+
+        const p1 = await store.listAccounts(S1, { limit: 2 });
+        expect(p1.items.map((a) => a.accountid)).toEqual(['acct-0001', 'acct-0002']);
+        expect(p1.marker).toBe('acct-0002');
+        const p2 = await store.listAccounts(S1, { limit: 2, marker: p1.marker! });
+        expect(p2.items.map((a) => a.accountid)).toEqual(['acct-0003', 'acct-0004']);
+        expect(p2.marker).toBe('acct-0004');
+        const p3 = await store.listAccounts(S1, { limit: 2, marker: p2.marker! });
+        expect(p3.items.map((a) => a.accountid)).toEqual(['acct-0005']);
+        expect(p3.marker).toBeNull();
+
+        // A page that ends exactly at the last row says so.
+        const exact = await store.listAccounts(S1, { limit: 5 });
+        expect(exact.items).toHaveLength(5);
+        expect(exact.marker).toBeNull();
+        const afterFour = await store.listAccounts(S1, { limit: 1, marker: 'acct-0004' });
+        expect(afterFour).toEqual({ items: [expect.objectContaining({ accountid: 'acct-0005' })], marker: null });
+        expect(await store.listAccounts(S1, { limit: 10, marker: 'acct-0005' })).toEqual({ items: [], marker: null });
+
+        const alice = await store.listAccounts(S1, { limit: 1, userid: 'alice' });
+        expect(alice.items.map((a) => a.accountid)).toEqual(['acct-0001']);
+        const alice2 = await store.listAccounts(S1, { limit: 1, userid: 'alice', marker: alice.marker! });
+        expect(alice2).toEqual({ items: [expect.objectContaining({ accountid: 'acct-0002' })], marker: null });
+        expect((await store.listAccounts(S2, { limit: 10 })).items.map((a) => a.accountid)).toEqual(['acct-0000']);
+        expect(await store.listAccounts(S2, { limit: 10, userid: 'alice' })).toEqual({ items: [], marker: null });
+      });
+
+      it('updates an account and reports whether it existed', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        expect(await store.updateAccount(S1, 'acct-0001', { blocked: 1, userid: 'bob', lastlogin: T0 + 1 })).toBe(true);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ blocked: 1, userid: 'bob', lastlogin: T0 + 1 });
+        expect(await store.updateAccount(S2, 'acct-0001', { blocked: 0 })).toBe(false);
+        expect(await store.updateAccount(S1, 'acct-9999', { blocked: 0 })).toBe(false);
+        expect((await store.getAccount(S1, 'acct-0001'))?.blocked).toBe(1);
+      });
+
+      it('recordPinFailure counts wrong PINs and blocks at the fifth', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        await store.createAccount(accountRow(S1, 'acct-0002'));
+        for (let n = 1; n <= 4; n++) {
+          expect(await store.recordPinFailure(S1, 'acct-0001', 5)).toBe(n);
+          expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ pin_failures: n, blocked: 0 });
+        }
+        expect(await store.recordPinFailure(S1, 'acct-0001', 5)).toBe(5);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ pin_failures: 5, blocked: 1 });
+        // Further failures keep it blocked; other accounts are untouched.
+        expect(await store.recordPinFailure(S1, 'acct-0001', 5)).toBe(6);
+        expect((await store.getAccount(S1, 'acct-0001'))?.blocked).toBe(1);
+        expect(await store.getAccount(S1, 'acct-0002')).toMatchObject({ pin_failures: 0, blocked: 0 });
+        // An unknown account reports the maximum (nothing to count against).
+        expect(await store.recordPinFailure(S1, 'acct-9999', 5)).toBe(5);
+      });
+
+      it('recordPinFailure keeps an account blocked by an administrator blocked', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001', { blocked: 1 }));
+        expect(await store.recordPinFailure(S1, 'acct-0001', 5)).toBe(1);
+        expect((await store.getAccount(S1, 'acct-0001'))?.blocked).toBe(1);
+      });
+
+      it('counts concurrent wrong PINs without losing any', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        const counts = await Promise.all(Array.from({ length: 5 }, () => store.recordPinFailure(S1, 'acct-0001', 5)));
+        expect([...counts].sort()).toEqual([1, 2, 3, 4, 5]);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ pin_failures: 5, blocked: 1 });
+      });
+
+      it('deletes one account, or all accounts of a user', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001', { userid: 'alice' }));
+        await store.createAccount(accountRow(S1, 'acct-0002', { userid: 'alice' }));
+        await store.createAccount(accountRow(S1, 'acct-0003', { userid: 'bob' }));
+        await store.createAccount(accountRow(S2, 'acct-0004', { userid: 'alice' }));
+
+        expect(await store.deleteAccount(S2, 'acct-0003')).toBe(false);
+        expect(await store.deleteAccount(S1, 'acct-0003')).toBe(true);
+        expect(await store.deleteAccount(S1, 'acct-0003')).toBe(false);
+        expect(await store.getAccount(S1, 'acct-0003')).toBeUndefined();
+
+        expect(await store.deleteAccountsOfUser(S1, 'alice')).toBe(2);
+        expect((await store.listAccounts(S1, { limit: 10 })).items).toEqual([]);
+        // Same userid on another server is another user.
+        expect(await store.getAccount(S2, 'acct-0004')).toBeDefined();
+        expect(await store.deleteAccountsOfUser(S1, 'alice')).toBe(0);
+      });
+    });
+
+    describe('users', () => {
+      it('ensureUser creates once and never overwrites attributes', async () => {
+        await store.ensureUser(S1, 'alice', T0);
+        expect(await store.getUser(S1, 'alice')).toEqual({ sid: S1, userid: 'alice', attributes: '{}', created: T0, accounts: 0 });
+        expect(await store.setUserAttributes(S1, 'alice', '{"team":"red"}')).toBe(true);
+        await store.ensureUser(S1, 'alice', T0 + 99);
+        expect(await store.getUser(S1, 'alice')).toEqual({ sid: S1, userid: 'alice', attributes: '{"team":"red"}', created: T0, accounts: 0 });
+        expect(await store.getUser(S2, 'alice')).toBeUndefined();
+        expect(await store.setUserAttributes(S1, 'nobody', '{}')).toBe(false);
+        expect(await store.getUser(S1, 'nobody')).toBeUndefined();
+      });
+
+      it('counts the accounts assigned to a user (on its own server only)', async () => {
+        await store.ensureUser(S1, 'alice', T0);
+        await store.ensureUser(S2, 'alice', T0);
+        await store.createAccount(accountRow(S1, 'acct-0001', { userid: 'alice' }));
+        await store.createAccount(accountRow(S1, 'acct-0002', { userid: 'alice' }));
+        await store.createAccount(accountRow(S2, 'acct-0003', { userid: 'alice' }));
+        const user = await store.getUser(S1, 'alice');
+        expect(user?.accounts).toBe(2);
+        expect(typeof user?.accounts).toBe('number');
+        expect((await store.getUser(S2, 'alice'))?.accounts).toBe(1);
+        expect((await store.listUsers(S1, { limit: 10 })).items).toEqual([expect.objectContaining({ userid: 'alice', accounts: 2 })]);
+      });
+
+      it('lists in pages with limit and marker', async () => {
+        for (const u of ['dave', 'alice', 'carol', 'bob', 'erin']) await store.ensureUser(S1, u, T0);
+        await store.ensureUser(S2, 'zed', T0);
+        const p1 = await store.listUsers(S1, { limit: 2 });
+        expect(p1.items.map((u) => u.userid)).toEqual(['alice', 'bob']);
+        expect(p1.marker).toBe('bob');
+        const p2 = await store.listUsers(S1, { limit: 2, marker: 'bob' });
+        expect(p2.items.map((u) => u.userid)).toEqual(['carol', 'dave']);
+        const p3 = await store.listUsers(S1, { limit: 2, marker: p2.marker! });
+        expect(p3.items.map((u) => u.userid)).toEqual(['erin']);
+        expect(p3.marker).toBeNull();
+        expect(await store.listUsers(S1, { limit: 5 })).toMatchObject({ marker: null });
+      });
+
+      it('searches by substring, matching %, _ and \\ literally', async () => {
+        const users = ['a%b', 'axb', 'a_c', 'abc', 'back\\slash', 'backslash', '100%', '1000', 'x_y_z', 'xayaz'];
+        for (const u of users) await store.ensureUser(S1, u, T0);
+        const search = async (text: string, limit = 100, marker?: string) =>
+          (await store.listUsers(S1, { limit, search: text, marker })).items.map((u) => u.userid);
+
+        expect(await search('%')).toEqual(['100%', 'a%b']);
+        expect(await search('a%b')).toEqual(['a%b']);
+        expect(await search('_')).toEqual(['a_c', 'x_y_z']);
+        expect(await search('a_c')).toEqual(['a_c']);
+        expect(await search('_y_')).toEqual(['x_y_z']);
+        expect(await search('0%')).toEqual(['100%']);
+        expect(await search('\\')).toEqual(['back\\slash']);
+        expect(await search('k\\s')).toEqual(['back\\slash']);
+        expect(await search('ab')).toEqual(['abc']);
+        expect(await search('nothing')).toEqual([]);
+        // Search and pagination combine.
+        const first = await store.listUsers(S1, { limit: 1, search: 'a' });
+        expect(first.items.map((u) => u.userid)).toEqual(['a%b']);
+        expect(await search('a', 2, first.marker!)).toEqual(['a_c', 'abc']);
+      });
+
+      it('deleteUser removes the user and unassigns (but keeps) its accounts', async () => {
+        await store.ensureUser(S1, 'alice', T0);
+        await store.ensureUser(S1, 'bob', T0);
+        await store.createAccount(accountRow(S1, 'acct-0001', { userid: 'alice' }));
+        await store.createAccount(accountRow(S1, 'acct-0002', { userid: 'bob' }));
+        expect(await store.deleteUser(S1, 'alice')).toBe(true);
+        expect(await store.getUser(S1, 'alice')).toBeUndefined();
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ userid: null });
+        expect(await store.getAccount(S1, 'acct-0002')).toMatchObject({ userid: 'bob' });
+        expect(await store.deleteUser(S1, 'alice')).toBe(false);
+        expect(await store.deleteUser(S2, 'bob')).toBe(false);
+        expect((await store.getUser(S1, 'bob'))?.accounts).toBe(1);
+      });
+    });
+
+    describe('sessions', () => {
+      it('ensureSession inserts once and returns the stored row afterwards', async () => {
+        const first = sessionRow(S1, hsid(1));
+        expect(await store.ensureSession(first)).toEqual(first);
+        // A second, different row for the same key does not overwrite the first.
+        const again = await store.ensureSession(sessionRow(S1, hsid(1), { state: 'loggedin', created: T0 + 5, expires: T0 + 9 }));
+        expect(again).toEqual(first);
+        expect(await store.getSession(S1, hsid(1))).toEqual(first);
+        // The same hsid on another server is another session.
+        expect(await store.getSession(S2, hsid(1))).toBeUndefined();
+        expect(await store.ensureSession(sessionRow(S2, hsid(1), { created: T0 + 1 }))).toMatchObject({ sid: S2, created: T0 + 1 });
+      });
+
+      it('ensureSession is safe under concurrent first use', async () => {
+        const rows = await Promise.all(Array.from({ length: 6 }, (_, i) => store.ensureSession(sessionRow(S1, hsid(2), { created: T0 + i }))));
+        const created = rows[0]!.created;
+        for (const row of rows) expect(row.created).toBe(created);
+      });
+
+      it('updateSession applies a patch, unguarded or guarded by state and challenge', async () => {
+        await store.ensureSession(sessionRow(S1, hsid(1)));
+        expect(await store.updateSession(S1, hsid(1), { state: 'scanned', challenge: 'ch-1', challenge_account: 'acct-0001', challenge_expires: T0 + 10 })).toBe(true);
+        const scanned = await store.getSession(S1, hsid(1));
+        expect(scanned).toMatchObject({ state: 'scanned', challenge: 'ch-1', challenge_account: 'acct-0001', challenge_expires: T0 + 10 });
+
+        // State guard not met: nothing changes.
+        expect(await store.updateSession(S1, hsid(1), { state: 'loggedin' }, { states: ['idle'] })).toBe(false);
+        // Challenge guard not met: nothing changes.
+        expect(await store.updateSession(S1, hsid(1), { state: 'loggedin' }, { states: ['scanned'], challenge: 'ch-other' })).toBe(false);
+        expect(await store.getSession(S1, hsid(1))).toEqual(scanned);
+
+        // Both guards met.
+        expect(await store.updateSession(S1, hsid(1), { state: 'loggedin', challenge: null, proof: '{}' }, { states: ['idle', 'scanned'], challenge: 'ch-1' })).toBe(true);
+        expect(await store.getSession(S1, hsid(1))).toMatchObject({ state: 'loggedin', challenge: null, proof: '{}' });
+        // The challenge is gone: the same guarded update cannot happen twice.
+        expect(await store.updateSession(S1, hsid(1), { state: 'cancelled' }, { challenge: 'ch-1' })).toBe(false);
+        expect((await store.getSession(S1, hsid(1)))?.state).toBe('loggedin');
+
+        // Unknown sessions are not created by an update.
+        expect(await store.updateSession(S1, hsid(9), { state: 'idle' })).toBe(false);
+        expect(await store.getSession(S1, hsid(9))).toBeUndefined();
+        expect(await store.updateSession(S2, hsid(1), { state: 'idle' })).toBe(false);
+      });
+
+      it('lets only one of several concurrent guarded updates win', async () => {
+        await store.ensureSession(sessionRow(S1, hsid(3), { state: 'scanned', challenge: 'ch-race' }));
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => store.updateSession(S1, hsid(3), { state: 'loggedin', challenge: null, proof: `p${i}` }, { states: ['scanned'], challenge: 'ch-race' })),
+        );
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+
+      it('expireSessions marks overdue pending sessions expired and returns exactly those', async () => {
+        const now = T0 + 1_000_000;
+        await store.ensureSession(sessionRow(S1, hsid(1), { state: 'idle', expires: now - 1 }));
+        await store.ensureSession(sessionRow(S1, hsid(2), { state: 'scanned', expires: now, challenge: 'ch' }));
+        await store.ensureSession(sessionRow(S2, hsid(3), { state: 'provoked', expires: now - 100 }));
+        await store.ensureSession(sessionRow(S1, hsid(4), { state: 'idle', expires: now + 1 }));
+        await store.ensureSession(sessionRow(S1, hsid(5), { state: 'loggedin', expires: now - 1 }));
+        await store.ensureSession(sessionRow(S1, hsid(6), { state: 'cancelled', expires: now - 1 }));
+
+        const expired = await store.expireSessions(now, ['idle', 'scanned', 'provoked']);
+        const key = (s: { sid: string; hsid: string }) => `${s.sid}/${s.hsid}`;
+        expect(expired.map(key).sort()).toEqual([`${S1}/${hsid(1)}`, `${S1}/${hsid(2)}`, `${S2}/${hsid(3)}`]);
+        expect(await store.getSession(S1, hsid(2))).toMatchObject({ state: 'expired', updated: now, challenge: null });
+        expect(await store.getSession(S2, hsid(3))).toMatchObject({ state: 'expired', updated: now });
+        expect((await store.getSession(S1, hsid(4)))?.state).toBe('idle');
+        expect((await store.getSession(S1, hsid(5)))?.state).toBe('loggedin');
+        expect((await store.getSession(S1, hsid(6)))?.state).toBe('cancelled');
+        // Already expired ones are not returned again.
+        expect(await store.expireSessions(now, ['idle', 'scanned', 'provoked'])).toEqual([]);
+        expect(await store.expireSessions(now + 1, ['idle', 'scanned', 'provoked'])).toEqual([{ sid: S1, hsid: hsid(4) }]);
+      });
+    });
+
+    describe('request ids', () => {
+      it('claims an id once', async () => {
+        expect(await store.claimRequestId('req-aaaaaaaaaaaaaaaa', T0 + 120_000)).toBe(true);
+        expect(await store.claimRequestId('req-aaaaaaaaaaaaaaaa', T0 + 120_000)).toBe(false);
+        expect(await store.claimRequestId('req-aaaaaaaaaaaaaaaa', T0 + 999_999)).toBe(false);
+        expect(await store.claimRequestId('req-bbbbbbbbbbbbbbbb', T0 + 120_000)).toBe(true);
+      });
+
+      it('lets only one of several concurrent claims win', async () => {
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.claimRequestId('req-racerace12345678', T0)));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('purge', () => {
+      it('drops old request ids, used or expired enrol tokens and long-finished sessions, and nothing else', async () => {
+        const now = T0 + 10_000_000;
+        const retention = 1_000_000;
+        await store.claimRequestId('req-old-0000000000', now - 1);
+        await store.claimRequestId('req-live-000000000', now + 1);
+        await store.createEnrolToken({ token_hash: 'tok-expired', sid: S1, name: 'n', userid: null, expires: now - 1, used: 0 });
+        await store.createEnrolToken({ token_hash: 'tok-used', sid: S1, name: 'n', userid: null, expires: now + 1000, used: 1 });
+        await store.createEnrolToken({ token_hash: 'tok-live', sid: S1, name: 'n', userid: null, expires: now + 1000, used: 0 });
+        const old = now - retention - 1;
+        const recent = now - retention + 1;
+        await store.ensureSession(sessionRow(S1, hsid(1), { state: 'loggedout', updated: old }));
+        await store.ensureSession(sessionRow(S1, hsid(2), { state: 'cancelled', updated: old }));
+        await store.ensureSession(sessionRow(S1, hsid(3), { state: 'expired', updated: old }));
+        await store.ensureSession(sessionRow(S1, hsid(4), { state: 'expired', updated: recent }));
+        await store.ensureSession(sessionRow(S1, hsid(5), { state: 'loggedin', updated: old }));
+        await store.ensureSession(sessionRow(S1, hsid(6), { state: 'idle', updated: old, expires: old }));
+
+        await store.purge(now, retention);
+
+        // A purged request id can be claimed again; a live one cannot.
+        expect(await store.claimRequestId('req-old-0000000000', now + 1)).toBe(true);
+        expect(await store.claimRequestId('req-live-000000000', now + 1)).toBe(false);
+        expect(await store.getEnrolToken('tok-expired')).toBeUndefined();
+        expect(await store.getEnrolToken('tok-used')).toBeUndefined();
+        expect(await store.getEnrolToken('tok-live')).toBeDefined();
+        for (const n of [1, 2, 3]) expect(await store.getSession(S1, hsid(n))).toBeUndefined();
+        for (const n of [4, 5, 6]) expect(await store.getSession(S1, hsid(n))).toBeDefined();
+      });
+    });
+  });
+}
+
+storeSuite('SQLite', openSqlite);
+
+describe.skipIf(!PG_URL)('PostgreSQL', () => {
+  storeSuite('PostgreSQL', openPostgres);
+});
