@@ -36,7 +36,7 @@ program
   .option('--db <url>', `SQLite file, :memory:, or postgres://… (default: $TAPIN_DATABASE_URL or ${DEFAULT_DB})`)
   .option('--public-url <url>', 'the URL phones reach this server at; it goes into QR codes (default: http://<host>:<port>)', process.env['TAPIN_PUBLIC_URL'])
   .option('--key-file <path>', 'master key that encrypts secrets at rest (default: tapin.key beside the SQLite file; $TAPIN_SECRET_KEY overrides)')
-  .option('--log-level <level>', 'fatal, error, warn, info, debug or silent', 'info')
+  .option('--log-level <level>', 'fatal, error, warn, info (one line per request), debug or silent', 'warn')
   .option('--trust-proxy', 'take the client IP from X-Forwarded-For (only behind your own reverse proxy)', false)
   .option('--json', 'print the startup facts as one JSON line (for scripts)', false)
   .action(async (opts: { port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean; json: boolean }) => {
