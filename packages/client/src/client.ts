@@ -46,6 +46,8 @@ export interface ListAccountsOptions {
 export type QrImageFormat = 'svg' | 'png';
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** What the server's otpLogin schema accepts (12 symbols plus the spaces and hyphens people type). */
+const MAX_OTP_LENGTH = 64;
 
 /**
  * Refuses a bad nonce before anything is sent: a short or low-entropy nonce would make a guessable session, and
@@ -148,6 +150,20 @@ export class TapinClient {
     return format === 'svg'
       ? request(this.#http, { ...spec, accept: 'image/svg+xml' }, 'text')
       : request(this.#http, { ...spec, accept: 'image/png' }, 'bytes');
+  }
+
+  /**
+   * Logs the session in with an offline code (OTP) that the person read off their phone and typed into the page
+   * (needs the virtual server's `ENABLE_OTP` flag). Answers the LoginStatus, with `otplogin: true`. A wrong code is
+   * `otp_invalid`, too many wrong codes `otp_locked`, a server without the flag `otp_disabled`. The code is sent
+   * as typed: the server accepts spaces, hyphens, either case and look-alike letters.
+   */
+  async otpLogin(nonce: string, otp: string): Promise<LoginStatus> {
+    checkNonce(nonce);
+    if (typeof otp !== 'string' || otp.trim().length === 0 || otp.length > MAX_OTP_LENGTH) {
+      throw new TapinApiError('bad_request', { message: `otp must be a non-empty string of at most ${MAX_OTP_LENGTH} characters.` });
+    }
+    return this.#json<LoginStatus>({ method: 'POST', path: '/session/otp', nonce, body: { otp } });
   }
 
   /** Ends the session (and tells the phone and any watching browser). */
