@@ -12,6 +12,8 @@ export interface EnrolOptions {
   description?: string | undefined;
   clientVersion: string;
   pinIterations?: number;
+  /** Already fetched and checked (the app showed it to the user first). */
+  info?: EnrolInfo;
 }
 
 /** Checks that server parameters are signed by the key they carry and belong to the server we asked. */
@@ -25,12 +27,23 @@ export async function checkServerParams(signed: SignedServerParams, sid: string,
 
 export const PIN_RE = /^\d{4,12}$/;
 
+export interface EnrolInfo {
+  name: string;
+  server: SignedServerParams;
+}
+
+/** What the enrol link leads to: the server's signed parameters (checked here) and the suggested account name. */
+export async function fetchEnrolInfo(http: DeviceHttp, link: { base: string; sid: string; token: string }): Promise<EnrolInfo> {
+  const info = await http.call<EnrolInfo>(link.base, 'GET', devicePaths.enrolInfo(link.sid, link.token));
+  await checkServerParams(info.server, link.sid);
+  return info;
+}
+
 export async function enrolAccount(
   http: DeviceHttp, keys: KeyStore, storage: AccountStorage, link: { base: string; sid: string; token: string }, options: EnrolOptions,
 ): Promise<StoredAccount> {
   if (options.pin !== undefined && !PIN_RE.test(options.pin)) throw new TapinError('bad_request', 'A PIN is 4 to 12 digits.');
-  const info = await http.call<{ name: string; server: SignedServerParams }>(link.base, 'GET', devicePaths.enrolInfo(link.sid, link.token));
-  await checkServerParams(info.server, link.sid);
+  const info = options.info ?? (await fetchEnrolInfo(http, link));
 
   // The key is made under a provisional name; the server assigns the account id, and the key moves there.
   const provisional = `pending-${randomId(12)}`;

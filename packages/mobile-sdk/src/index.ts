@@ -1,5 +1,10 @@
 export * from './platform.js';
+export * from './history.js';
 export { TapinDevice, type TapinDeviceOptions, CLIENT_VERSION } from './device.js';
 export { DeviceHttp } from './device-http.js';
-export { checkServerParams, enrolAccount, PIN_RE } from './enrol.js';
+export { checkServerParams, enrolAccount, fetchEnrolInfo, PIN_RE, type EnrolInfo } from './enrol.js';
 export { answerSession, fetchSession } from './login.js';
+export { TapinSDK, type TapinSDKOptions } from './lifecycle/sdk.js';
+export { TapinSession, type LifecycleState, type ApproveOptions, type DeclineOptions, type EnrolAnswer } from './lifecycle/session.js';
+export type * from './lifecycle/callbacks.js';
+export { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './lifecycle/backoff.js';

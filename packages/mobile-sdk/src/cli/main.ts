@@ -2,8 +2,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { TapinError, type SessionInfo } from '@tapin/protocol';
+import { OTP_INTERVAL_SECONDS, TapinError, parseLink, type SessionInfo } from '@tapin/protocol';
 import { TapinDevice } from '../device.js';
+import { TapinSDK } from '../lifecycle/sdk.js';
+import { TapinSession } from '../lifecycle/session.js';
 import { PIN_RE } from '../enrol.js';
 import { FileStore } from '../node/file-store.js';
 
@@ -58,24 +60,140 @@ program
 
 program
   .command('login')
-  .description('Scan a login link and approve it (or decline with --decline)')
+  .description('Scan a login link and approve it (or decline with --decline); stays to keep the session alive when the server asks for pings')
   .argument('<login-url>', 'the login link, https://…/q/<sid>/<hsid>')
   .option('--pin <pin>', 'the PIN, when the server asks for it')
   .option('--decline', 'decline instead of approving', false)
   .option('--account <accountid>', 'which account, when this phone has several at that server')
-  .action(async (url: string, opts: { pin?: string; decline: boolean; account?: string }) => {
-    const d = device();
+  .option('--once', 'exit after approving even when the server wants pings (the login then ends after 2 × pingTime)', false)
+  .action(async (url: string, opts: { pin?: string; decline: boolean; account?: string; once: boolean }) => {
     const pin = pinOption(opts.pin);
-    const { account, session } = await d.open(url, opts.account);
-    if (!globals().json) process.stdout.write(`Login request from "${account.server.name}":\n${describeInfo(session.announceinfo)}\n`);
-    if (!opts.decline && session.pinRequired && pin === undefined) {
-      throw new TapinError('pin_required', 'This login needs your PIN: run again with --pin <PIN>.');
-    }
-    const result = await d.answer(account, session, opts.decline ? 'decline' : 'approve', opts.decline ? undefined : pin);
-    out(
-      { hsid: result.hsid, state: result.state, accountid: account.accountid, announceinfo: session.announceinfo },
-      result.state === 'loggedin' ? 'Approved: you are logged in.' : 'Declined.',
-    );
+    const outcome = await runLogin(url, { ...opts, pin });
+    out(outcome.json, outcome.text);
+    if (outcome.keepAlive) await outcome.keepAlive();
+  });
+
+/**
+ * Drives one login through the SDK's lifecycle, answering its callbacks the way a person at a terminal would
+ * (with the flags given). Resolves when the session is answered; `keepAlive` then waits while it stays active.
+ */
+function runLogin(url: string, opts: { pin?: string | undefined; decline: boolean; account?: string | undefined; once: boolean }) {
+  const store = new FileStore(globals().home);
+  return new Promise<{ json: unknown; text: string; keepAlive?: () => Promise<void> }>((resolve, reject) => {
+    let session: TapinSession | undefined;
+    let settled = false;
+    const finish = (err?: TapinError) => {
+      if (settled) return;
+      settled = true;
+      if (err) {
+        sdk.dispose();
+        return reject(err);
+      }
+      const s = session!;
+      const json = { hsid: s.hsid, state: s.state === 'ACTIVE' ? 'loggedin' : opts.decline ? 'cancelled' : 'loggedin', lifecycle: s.state, accountid: s.account?.accountid, announceinfo: s.announceinfo, pingTime: s.pingTime };
+      const text = opts.decline ? 'Declined.' : s.state === 'ACTIVE' && !opts.once ? `Approved: you are logged in. Keeping the session alive (ping every ${s.pingTime} s); Ctrl-C logs out.` : 'Approved: you are logged in.';
+      if (s.state !== 'ACTIVE' || opts.once) {
+        sdk.dispose();
+        return resolve({ json, text });
+      }
+      resolve({
+        json, text,
+        keepAlive: () => new Promise<void>((done) => {
+          const stop = () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            void sdk.logout(s).catch(() => undefined).finally(() => {
+              sdk.dispose();
+              done();
+            });
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          ended = () => {
+            process.off('SIGINT', stop);
+            process.off('SIGTERM', stop);
+            if (!globals().json) process.stdout.write('The session has ended.\n');
+            sdk.dispose();
+            done();
+          };
+        }),
+      });
+    };
+    let ended: (() => void) | undefined;
+    const sdk = new TapinSDK({
+      storage: store, keys: store,
+      backoff: { maxAttempts: 3, baseMs: 500 },
+      callbacks: {
+        ConfirmLogin(s, request) {
+          if (!globals().json) process.stdout.write(`Login request from "${s.account?.server.name}":\n${describeInfo(request.announceinfo)}\n`);
+          if (opts.decline) return void s.decline();
+          if (request.pinRequired && opts.pin === undefined) return finish(new TapinError('pin_required', 'This login needs your PIN: run again with --pin <PIN>.'));
+          void s.approve({ ...(opts.account ? { accountid: opts.account } : {}), ...(opts.pin !== undefined ? { pin: opts.pin } : {}) });
+        },
+        SecondFactor(_s, request) {
+          if (request.result === 'PIN_FAIL') {
+            const e = new TapinError(request.attemptsLeft === 0 ? 'account_blocked' : 'pin_wrong', request.attemptsLeft === 0 ? 'Wrong PIN 5 times in a row: the account is blocked.' : undefined, { attemptsLeft: request.attemptsLeft ?? 0 });
+            finish(e);
+          } else if (request.result === undefined) {
+            finish(new TapinError('pin_required', 'This login needs your PIN: run again with --pin <PIN>.'));
+          }
+        },
+        SessionUpdate(s) {
+          if (s.state === 'ACTIVE' || (s.state === 'DONE' && !settled)) finish();
+        },
+        SessionStop(s) {
+          if (s.state === 'ERROR') finish(s.error ?? new TapinError('server_error'));
+          else if (settled) ended?.();
+          else finish();
+        },
+      },
+    });
+    sdk.processQR(url).then((s) => {
+      session = s;
+      if (s.kind !== 'login') finish(new TapinError('qr_unknown_type', 'This is an enrol link, not a login link.'));
+    }, (err: unknown) => finish(err instanceof TapinError ? err : new TapinError('qr_parse_error')));
+  });
+}
+
+program
+  .command('otp')
+  .description('Show the offline code for a login link (works without any network)')
+  .argument('<login-url>', 'the login link, https://…/q/<sid>/<hsid>')
+  .option('--account <accountid>', 'which account, when this phone has several at that server')
+  .action(async (url: string, opts: { account?: string }) => {
+    const store = new FileStore(globals().home);
+    const link = parseLink(url);
+    if (link.type !== 'login') throw new TapinError('qr_unknown_type', 'This is an enrol link, not a login link.');
+    const candidates = (await store.list()).filter((a) => a.sid === link.sid && a.base === link.base);
+    const account = opts.account ? candidates.find((a) => a.accountid === opts.account) : candidates[0];
+    if (!account) throw new TapinError('no_accounts');
+    // No network at all: the session is built from the link and local accounts only.
+    const sdk = new TapinSDK({ storage: store, keys: store, fetch: () => Promise.reject(new Error('offline')) });
+    const session = new TapinSession(link, sdk);
+    session.accounts = candidates;
+    const otp = await sdk.generateOTP(session, account);
+    out({ otp, hsid: link.hsid, accountid: account.accountid, validSeconds: OTP_INTERVAL_SECONDS * 2 }, `Offline code: ${otp}\n(type it on the login page; it is valid for 2 to 4 minutes)`);
+  });
+
+program
+  .command('sessions')
+  .description('Sessions this phone took part in (newest first), with their sessioninfo')
+  .action(async () => {
+    const store = new FileStore(globals().home);
+    const items = await new TapinSDK({ storage: store, keys: store }).history();
+    out(items, items.length
+      ? items.map((h) => `${h.hsid}  ${h.status.padEnd(18)}  ${h.serverName}  ${new Date(h.started).toISOString()}${h.otp ? '  (offline code)' : ''}${h.sessioninfo?.info ? `  ${JSON.stringify(h.sessioninfo.info)}` : ''}`).join('\n')
+      : 'No sessions yet.');
+  });
+
+program
+  .command('logout')
+  .description('Log out a session this phone logged in')
+  .argument('<hsid>', 'the session handle (see `sessions`)')
+  .action(async (hsid: string) => {
+    const store = new FileStore(globals().home);
+    await new TapinSDK({ storage: store, keys: store }).logout(hsid);
+    out({ hsid, state: 'loggedout' }, 'Logged out.');
   });
 
 program

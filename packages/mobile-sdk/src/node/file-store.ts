@@ -1,19 +1,24 @@
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSigningKeyPair, exportPublicKey, sign } from '@tapin/protocol';
+import type { HistoryItem, HistoryStorage } from '../history.js';
 import type { AccountStorage, KeyStore, StoredAccount } from '../platform.js';
 
 /**
  * Accounts and keys in a directory (mode 0700, files 0600): what the command-line phone uses. Node has no
  * hardware keystore, so the auth keys are PKCS#8 files; protect the directory as you would an SSH key.
  */
-export class FileStore implements AccountStorage, KeyStore {
+export class FileStore implements AccountStorage, KeyStore, HistoryStorage {
   private readonly keyCache = new Map<string, CryptoKey>();
 
   constructor(readonly home: string) {}
 
   private get accountsFile() {
     return join(this.home, 'accounts.json');
+  }
+
+  private get historyFile() {
+    return join(this.home, 'history.json');
   }
 
   private keyFile(id: string) {
@@ -34,13 +39,33 @@ export class FileStore implements AccountStorage, KeyStore {
     await rename(tmp, file);
   }
 
-  async list(): Promise<StoredAccount[]> {
+  private async readJson<T>(file: string): Promise<T[]> {
     try {
-      return JSON.parse(await readFile(this.accountsFile, 'utf8')) as StoredAccount[];
+      return JSON.parse(await readFile(file, 'utf8')) as T[];
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new Error(`cannot read ${this.accountsFile}: ${(err as Error).message}`);
+      throw new Error(`cannot read ${file}: ${(err as Error).message}`);
     }
+  }
+
+  list(): Promise<StoredAccount[]> {
+    return this.readJson<StoredAccount>(this.accountsFile);
+  }
+
+  listHistory(): Promise<HistoryItem[]> {
+    return this.readJson<HistoryItem>(this.historyFile);
+  }
+
+  async saveHistory(item: HistoryItem): Promise<void> {
+    const all = (await this.listHistory()).filter((h) => h.id !== item.id);
+    all.push(item);
+    await this.writePrivate(this.historyFile, `${JSON.stringify(all, null, 2)}\n`);
+  }
+
+  async pruneHistory(before: number): Promise<void> {
+    const all = await this.listHistory();
+    const kept = all.filter((h) => h.updated >= before);
+    if (kept.length !== all.length) await this.writePrivate(this.historyFile, `${JSON.stringify(kept, null, 2)}\n`);
   }
 
   async save(account: StoredAccount): Promise<void> {

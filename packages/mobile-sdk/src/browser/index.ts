@@ -1,0 +1,1 @@
+export { IndexedDbStore } from './indexeddb-store.js';

@@ -1,0 +1,346 @@
+import {
+  type DeviceSessionState, type LinkData, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseLink,
+} from '@tapin/protocol';
+import { CLIENT_VERSION } from '../device.js';
+import { DeviceHttp } from '../device-http.js';
+import { type EnrolInfo, enrolAccount, fetchEnrolInfo } from '../enrol.js';
+import { DEFAULT_HISTORY_RETENTION_MS, type HistoryItem, type HistoryStatus, type HistoryStorage } from '../history.js';
+import { answerSession, fetchSession } from '../login.js';
+import type { AccountStorage, Fetch, KeyStore, StoredAccount } from '../platform.js';
+import { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay, sleep } from './backoff.js';
+import type { TapinCallbacks } from './callbacks.js';
+import { type ApproveOptions, type DeclineOptions, type EnrolAnswer, type LifecycleState, type SessionController, TapinSession } from './session.js';
+
+export interface TapinSDKOptions {
+  storage: AccountStorage & HistoryStorage;
+  keys: KeyStore;
+  fetch?: Fetch;
+  callbacks?: TapinCallbacks;
+  backoff?: Partial<BackoffPolicy>;
+  /** How long history items are kept (default 90 days). */
+  historyRetentionMs?: number;
+  clientVersion?: string;
+  timeoutMs?: number;
+  now?: () => number;
+  random?: () => number;
+  pinIterations?: number;
+}
+
+/** Network trouble worth waiting out; anything else is an answer. */
+const TRANSIENT = new Set(['connection_error', 'server_timeout', 'unavailable']);
+
+/** Thrown inside a run when the session ended meanwhile (the user took an offline code, cancelled, …). */
+class SessionEnded extends Error {}
+
+const asTapinError = (err: unknown): TapinError =>
+  err instanceof TapinError ? err : new TapinError('server_error', err instanceof Error ? err.message : String(err));
+
+/**
+ * The SDK an authenticator app is built on: one object per app, platform parts injected. It runs each session's
+ * lifecycle (DESIGN §7), retries through network trouble with back-off, keeps sessions alive with pings, and
+ * records history. No platform code lives here.
+ */
+export class TapinSDK implements SessionController {
+  private readonly http: DeviceHttp;
+  private readonly backoff: BackoffPolicy;
+  private readonly cb: TapinCallbacks;
+  private readonly live = new Map<string, TapinSession>();
+  private readonly pingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly enrolInfo = new Map<string, EnrolInfo>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: TapinSDKOptions) {
+    this.now = options.now ?? Date.now;
+    this.http = new DeviceHttp({ fetch: options.fetch ?? globalThis.fetch.bind(globalThis), timeoutMs: options.timeoutMs ?? 15_000, now: this.now });
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.cb = options.callbacks ?? {};
+  }
+
+  accounts(): Promise<StoredAccount[]> {
+    return this.options.storage.list();
+  }
+
+  /** Sessions that have not ended (in STARTING, USER_INTERACTION or ACTIVE). */
+  sessions(): TapinSession[] {
+    return [...this.live.values()].filter((s) => !s.ended);
+  }
+
+  /** Past and active sessions, newest first, within the retention time. */
+  async history(): Promise<HistoryItem[]> {
+    await this.options.storage.pruneHistory(this.now() - (this.options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS));
+    return (await this.options.storage.listHistory()).sort((a, b) => b.started - a.started);
+  }
+
+  /**
+   * Starts a session from scanned data (a login or enrol link). Returns at once in STARTING; the callbacks carry
+   * the rest. Data that is not a Tapin link is reported (UserErrorMessage 32/33) and thrown.
+   */
+  async processQR(data: string): Promise<TapinSession> {
+    let link: LinkData;
+    try {
+      link = parseLink(data);
+    } catch (err) {
+      const e = asTapinError(err);
+      this.userError(undefined, e);
+      throw e;
+    }
+    const session = new TapinSession(link, this);
+    this.live.set(session.id, session);
+    if (link.type === 'login') {
+      // What an offline phone needs comes from local storage only, before any network call.
+      session.accounts = (await this.options.storage.list()).filter((a) => a.sid === link.sid && a.base === link.base);
+      session.account = session.accounts[0];
+      session.otpAvailable = session.accounts.some((a) => a.server.serverFlags.includes(SERVER_FLAGS.ENABLE_OTP));
+    }
+    this.update(session);
+    if (session.otpAvailable) this.cb.OTPAvailable?.(session);
+    void this.run(session);
+    return session;
+  }
+
+  private async run(session: TapinSession): Promise<void> {
+    try {
+      if (session.link.type === 'enrol') {
+        const link = session.link;
+        const info = await this.retry(session, () => fetchEnrolInfo(this.http, link));
+        this.enrolInfo.set(session.id, info);
+        this.setState(session, 'USER_INTERACTION');
+        this.cb.ConfirmEnrol?.(session, { serverName: info.server.params.name, serverLogo: info.server.params.logo, suggestedName: info.name });
+        return;
+      }
+      if (!session.account) throw new TapinError('no_accounts');
+      await this.fetchFor(session, session.account);
+      this.setState(session, 'USER_INTERACTION');
+      this.cb.ConfirmLogin?.(session, { announceinfo: session.announceinfo, accounts: session.accounts, pinRequired: session.pinRequired });
+    } catch (err) {
+      await this.fail(session, err);
+    }
+  }
+
+  private async fetchFor(session: TapinSession, account: StoredAccount): Promise<void> {
+    const hsid = session.hsid!;
+    const device = await this.retry(session, () => fetchSession(this.http, this.options.keys, account, hsid));
+    Object.assign(session, {
+      device, account, announceinfo: device.announceinfo, sessioninfo: device.sessioninfo, pinRequired: device.pinRequired, pingTime: device.pingTime,
+    });
+    // Keep the phone's copy of the server's flags current, so OTPAvailable is right next time, offline included.
+    if (JSON.stringify(account.server.serverFlags) !== JSON.stringify(device.serverFlags)) {
+      account.server = { ...account.server, serverFlags: device.serverFlags, pingTime: device.pingTime };
+      await this.options.storage.save(account);
+    }
+  }
+
+  async approve(session: TapinSession, options: ApproveOptions): Promise<void> {
+    this.expect(session, 'login', 'USER_INTERACTION');
+    try {
+      if (options.accountid !== undefined && options.accountid !== session.account?.accountid) {
+        // The challenge is bound to the account that fetched it: another account fetches its own.
+        const chosen = session.accounts.find((a) => a.accountid === options.accountid);
+        if (!chosen) throw new TapinError('no_accounts', `No account ${options.accountid} for this login.`);
+        await this.fetchFor(session, chosen);
+        this.update(session);
+      }
+      if (session.pinRequired && options.pin === undefined) {
+        this.cb.SecondFactor?.(session, {});
+        return;
+      }
+      const account = session.account!;
+      let result;
+      try {
+        result = await this.retry(session, () => answerSession(this.http, this.options.keys, account, session.device!, 'approve', options.pin));
+      } catch (err) {
+        const e = asTapinError(err);
+        if (e.code === 'pin_wrong' || (e.code === 'account_blocked' && e.details?.['attemptsLeft'] === 0)) {
+          this.cb.SecondFactor?.(session, { result: 'PIN_FAIL', attemptsLeft: Number(e.details?.['attemptsLeft'] ?? 0) });
+          if (e.code === 'pin_wrong') return;
+        }
+        throw e;
+      }
+      if (options.pin !== undefined) this.cb.SecondFactor?.(session, { result: 'SUCCESS' });
+      session.pingTime = result.pingTime;
+      if (result.pingTime > 0) {
+        this.setState(session, 'ACTIVE');
+        await this.record(session, 'LOGGED_IN');
+        this.schedulePing(session);
+      } else {
+        await this.end(session, 'DONE', 'LOGGED_IN_ONE_SHOT');
+      }
+    } catch (err) {
+      await this.fail(session, err);
+    }
+  }
+
+  async decline(session: TapinSession, _options: DeclineOptions): Promise<void> {
+    this.expect(session, 'login', 'USER_INTERACTION');
+    try {
+      const account = session.account!;
+      await this.retry(session, () => answerSession(this.http, this.options.keys, account, session.device!, 'decline'));
+      await this.end(session, 'DONE', 'ABORTED');
+    } catch (err) {
+      await this.fail(session, err);
+    }
+  }
+
+  async enrol(session: TapinSession, answer: EnrolAnswer): Promise<void> {
+    this.expect(session, 'enrol', 'USER_INTERACTION');
+    const link = session.link as Extract<LinkData, { type: 'enrol' }>;
+    try {
+      const account = await enrolAccount(this.http, this.options.keys, this.options.storage, link, {
+        pin: answer.pin, description: answer.description, clientVersion: this.options.clientVersion ?? CLIENT_VERSION,
+        ...(this.options.pinIterations ? { pinIterations: this.options.pinIterations } : {}),
+        ...(this.enrolInfo.has(session.id) ? { info: this.enrolInfo.get(session.id)! } : {}),
+      });
+      session.account = account;
+      session.accounts = [account];
+      await this.end(session, 'DONE');
+    } catch (err) {
+      await this.fail(session, err);
+    }
+  }
+
+  async cancel(session: TapinSession): Promise<void> {
+    if (session.ended) return;
+    await this.end(session, 'DONE', session.kind === 'login' ? 'ABORTED' : undefined);
+  }
+
+  /**
+   * The offline fallback: the 12-character code for this session and account, computed on the phone from the QR
+   * data, the account's OTP key and the clock — no network. The session ends; the user types the code on the page.
+   */
+  async generateOTP(session: TapinSession, account?: StoredAccount): Promise<string> {
+    const hsid = session.hsid;
+    const acct = account ?? session.account ?? session.accounts[0];
+    if (!hsid || !acct) throw new TapinError('no_accounts');
+    if (!acct.server.serverFlags.includes(SERVER_FLAGS.ENABLE_OTP)) throw new TapinError('otp_disabled');
+    const otp = generateOtp(fromBase64url(acct.otpkey), acct.otpref, acct.sid, hsid, this.now());
+    session.account = acct;
+    await this.end(session, 'DONE', 'ABORTED', { otp: true });
+    return otp;
+  }
+
+  /** Ends a logged-in session from the phone (a live session, or one from history by its hsid). */
+  async logout(target: TapinSession | string): Promise<void> {
+    const session = typeof target === 'string' ? this.sessions().find((s) => s.hsid === target) : target;
+    const item = session ? undefined : (await this.options.storage.listHistory()).find((h) => h.hsid === target && h.status === 'LOGGED_IN');
+    const sid = session?.account?.sid ?? item?.sid;
+    const hsid = session?.hsid ?? item?.hsid;
+    const accountid = session?.account?.accountid ?? item?.accountid;
+    const account = (await this.options.storage.list()).find((a) => a.accountid === accountid && a.sid === sid);
+    if (!account || !hsid) throw new TapinError('session_not_found', 'No logged-in session with that hsid on this phone.');
+    await this.http.signed<DeviceSessionState>(this.options.keys, account, 'POST', devicePaths.logout(account.sid, hsid));
+    if (session) await this.end(session, 'DONE', 'LOGGED_OUT');
+    else if (item) await this.options.storage.saveHistory({ ...item, status: 'LOGGED_OUT', updated: this.now() });
+  }
+
+  /** Stops every timer (ping loops); sessions stay as they are on the server. */
+  dispose(): void {
+    for (const timer of this.pingTimers.values()) clearTimeout(timer);
+    this.pingTimers.clear();
+  }
+
+  // ---- continuous authentication
+
+  private schedulePing(session: TapinSession): void {
+    clearTimeout(this.pingTimers.get(session.id));
+    this.pingTimers.set(session.id, setTimeout(() => void this.ping(session), session.pingTime * 1000));
+  }
+
+  private async ping(session: TapinSession): Promise<void> {
+    if (session.state !== 'ACTIVE') return;
+    const account = session.account!;
+    try {
+      const answer = await this.retry(session, () =>
+        this.http.signed<DeviceSessionState>(this.options.keys, account, 'POST', devicePaths.ping(account.sid, session.hsid!)));
+      if (answer.state === 'loggedin') this.schedulePing(session);
+      else await this.end(session, 'DONE', 'LOGGED_OUT');
+    } catch (err) {
+      await this.fail(session, err);
+    }
+  }
+
+  // ---- plumbing
+
+  private async retry<T>(session: TapinSession, op: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      if (session.ended) throw new SessionEnded();
+      try {
+        const result = await op();
+        if (session.ended) throw new SessionEnded();
+        if (session.connectionError) {
+          session.connectionError = false;
+          this.update(session);
+        }
+        return result;
+      } catch (err) {
+        if (err instanceof SessionEnded || !(err instanceof TapinError) || !TRANSIENT.has(err.code)) throw err;
+        if (!session.connectionError) {
+          // Tell the user at once; then keep trying quietly.
+          session.connectionError = true;
+          this.userError(session, err);
+          this.update(session);
+        }
+        if (attempt + 1 >= this.backoff.maxAttempts) throw err;
+        await sleep(backoffDelay(this.backoff, attempt, this.options.random));
+      }
+    }
+  }
+
+  private async fail(session: TapinSession, err: unknown): Promise<void> {
+    if (err instanceof SessionEnded || session.ended) return;
+    const e = asTapinError(err);
+    const account = session.account;
+    if (account && e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+    if (account && e.code === 'account_not_found') {
+      await this.options.storage.remove(account.accountid);
+      await this.options.keys.remove(account.accountid).catch(() => undefined);
+      this.cb.AccountDeleted?.(account);
+    }
+    session.error = e;
+    // A connection error was already reported when it began.
+    if (!(TRANSIENT.has(e.code) && session.connectionError)) this.userError(session, e);
+    await this.end(session, 'ERROR', session.kind === 'login' && session.hsid ? 'ERROR' : undefined);
+  }
+
+  private async end(session: TapinSession, state: 'DONE' | 'ERROR', status?: HistoryStatus, extra: { otp?: boolean } = {}): Promise<void> {
+    clearTimeout(this.pingTimers.get(session.id));
+    this.pingTimers.delete(session.id);
+    this.enrolInfo.delete(session.id);
+    if (status) await this.record(session, status, extra.otp ?? false);
+    this.setState(session, state);
+    this.live.delete(session.id);
+    this.cb.SessionStop?.(session);
+  }
+
+  private async record(session: TapinSession, status: HistoryStatus, otp = false): Promise<void> {
+    if (session.link.type !== 'login') return;
+    const { sid, hsid, base } = session.link;
+    const id = `${sid}/${hsid}`;
+    const previous = (await this.options.storage.listHistory()).find((h) => h.id === id);
+    await this.options.storage.saveHistory({
+      id, sid, hsid, base, accountid: session.account?.accountid ?? null, serverName: session.account?.server.name ?? '',
+      announceinfo: session.announceinfo, sessioninfo: session.sessioninfo, status, otp,
+      started: previous?.started ?? session.started, updated: this.now(),
+      ...(status === 'ERROR' && session.error ? { error: session.error.code } : {}),
+    });
+    await this.options.storage.pruneHistory(this.now() - (this.options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS));
+  }
+
+  private expect(session: TapinSession, kind: 'login' | 'enrol', state: LifecycleState): void {
+    if (session.kind !== kind || session.state !== state) {
+      throw new TapinError('session_state', `This ${session.kind} session is ${session.state}; it cannot do that now.`);
+    }
+  }
+
+  private setState(session: TapinSession, state: LifecycleState): void {
+    session.state = state;
+    this.update(session);
+  }
+
+  private update(session: TapinSession): void {
+    this.cb.SessionUpdate?.(session);
+  }
+
+  private userError(session: TapinSession | undefined, e: TapinError): void {
+    this.cb.UserErrorMessage?.(session, { errorCode: e.userError ?? 49, code: e.code, message: e.message });
+  }
+}
