@@ -2,8 +2,16 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { type ContextOptions, createContext } from './context-factory.js';
 import { buildApp } from './http/app.js';
 import type { ServiceContext } from './services/context.js';
-import { expireOverdue } from './services/sessions.js';
+import { expireOverdue, logoutOverdue } from './services/sessions.js';
 import { type CreatedServer, createVirtualServer } from './services/virtual-servers.js';
+
+/**
+ * The sweep runs often because it decides how soon a page learns that a phone went quiet: with pingTime 1 s a
+ * session ends 2 s after the last ping, and the page hears LOGOUT at most one sweep later. Both sweep queries
+ * are indexed updates that usually touch nothing.
+ */
+const DEFAULT_SWEEP_INTERVAL_MS = 1_000;
+const PURGE_INTERVAL_MS = 60_000;
 
 export interface ServeOptions extends Omit<ContextOptions, 'publicUrl'> {
   port: number;
@@ -11,7 +19,7 @@ export interface ServeOptions extends Omit<ContextOptions, 'publicUrl'> {
   publicUrl?: string | undefined;
   logger?: FastifyServerOptions['logger'];
   trustProxy?: boolean;
-  /** How often overdue sessions are marked expired and old rows purged. */
+  /** How often overdue sessions are marked expired, silent phones' sessions logged out, and old rows purged. */
   sweepIntervalMs?: number;
 }
 
@@ -45,19 +53,25 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   }
 
   let sweeping = false;
+  let purged = -Infinity;
   const sweep = async () => {
     if (sweeping) return;
     sweeping = true;
     try {
       await expireOverdue(ctx);
-      await ctx.store.purge(ctx.now(), ctx.lifetimes.sessionRetentionMs);
+      await logoutOverdue(ctx);
+      // Purging is housekeeping with no watcher waiting on it: once a minute is plenty.
+      if (ctx.now() - purged >= PURGE_INTERVAL_MS) {
+        await ctx.store.purge(ctx.now(), ctx.lifetimes.sessionRetentionMs);
+        purged = ctx.now();
+      }
     } catch (err) {
       app.log.error({ err }, 'session sweep failed');
     } finally {
       sweeping = false;
     }
   };
-  const timer = setInterval(() => void sweep(), options.sweepIntervalMs ?? 5_000);
+  const timer = setInterval(() => void sweep(), options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
   timer.unref();
 
   return {

@@ -92,12 +92,27 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('request_ids_expires').on('request_ids').column('expires').execute();
     },
   },
+  // Offline-code limits (5 wrong per session, 10 per account per hour) and continuous authentication (pings).
+  // One column per statement: SQLite's ALTER TABLE adds one at a time.
+  '0002_otp_limits_and_pings': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('sessions').addColumn('otp_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('sessions').addColumn('ping_deadline', 'bigint').execute();
+      await db.schema.alterTable('accounts').addColumn('otp_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('accounts').addColumn('otp_window', 'bigint').execute();
+      // The sweeper looks for logged-in sessions past their deadline; blocking an account looks for its sessions.
+      await db.schema.createIndex('sessions_state_ping_deadline').on('sessions').columns(['state', 'ping_deadline']).execute();
+      await db.schema.createIndex('sessions_sid_accountid').on('sessions').columns(['sid', 'accountid']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-export async function migrate(db: Kysely<unknown>): Promise<void> {
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+/** Migrates to the latest schema, or up to and including `upTo` (tests use that to upgrade an old database). */
+export async function migrate(db: Kysely<unknown>, upTo?: string): Promise<void> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = upTo === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(upTo);
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -48,6 +48,9 @@ export interface AccountTable {
   lastpin: number | null;
   pin_failures: number;
   blocked: number;
+  /** Wrong offline codes in the window that began at `otp_window` (see Store.takeAccountOtpAttempt). */
+  otp_failures: number;
+  otp_window: number | null;
 }
 
 export interface UserTable {
@@ -74,6 +77,10 @@ export interface SessionTable {
   sessioninfo: string | null;
   proof: string | null;
   loggedin_at: number | null;
+  /** Wrong offline codes tried on this session while it was pending. */
+  otp_failures: number;
+  /** A logged-in session ends when this passes without a ping; null = one-shot (pingTime 0, or an OTP login). */
+  ping_deadline: number | null;
 }
 
 export interface RequestIdTable {

@@ -1,71 +1,9 @@
 import { deriveHsid, randomId } from '@tapin/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type Harness, business, enrolPhone, generateNonce, startHarness } from '../test-support/harness.js';
+import { Socket } from '../test-support/ws-client.js';
 
 /** The browser WebSocket (DESIGN §4) over a real socket: `TYPE HSID SID` text frames. */
-
-/** A ws client that queues what it receives, so a test can take frames one by one. */
-class Socket {
-  private readonly frames: string[] = [];
-  private waiter: (() => void) | undefined;
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data, isBinary) => {
-      this.frames.push(isBinary ? `<binary ${String(data)}>` : String(data));
-      this.waiter?.();
-    });
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  }
-
-  static open(url: string): Promise<Socket> {
-    return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url);
-      const socket = new Socket(ws);
-      ws.once('open', () => resolve(socket));
-      ws.once('error', reject);
-    });
-  }
-
-  send(data: string | Buffer): void {
-    this.ws.send(data);
-  }
-
-  /** The next frame, or an error after `ms`. */
-  async next(ms = 2000): Promise<string> {
-    const deadline = Date.now() + ms;
-    while (this.frames.length === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no frame arrived');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.waiter = undefined;
-    }
-    return this.frames.shift()!;
-  }
-
-  async take(n: number): Promise<string[]> {
-    const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push(await this.next());
-    return out;
-  }
-
-  /** Asserts that nothing arrives for `ms`. */
-  async quiet(ms = 200): Promise<void> {
-    await new Promise((r) => setTimeout(r, ms));
-    if (this.frames.length > 0) throw new Error(`unexpected frames: ${this.frames.join(' | ')}`);
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
 
 let h: Harness;
 let url: string;
@@ -255,7 +193,7 @@ describe('bad frames', () => {
     expect(await s.take(16)).toEqual(Array.from({ length: 16 }, () => 'ERROR - - bad_request'));
     const closed = await s.closed;
     expect(closed.code).toBe(1008);
-    expect(s.ws.readyState).toBe(WebSocket.CLOSED);
+    expect(s.ws.readyState).toBe(s.ws.CLOSED);
   });
 
   it('counts unknown sessions as errors too', async () => {

@@ -22,6 +22,7 @@ const SESSION_ROUTES = [
   ['GET', '/session/qr', undefined],
   ['POST', '/session/logout', undefined],
   ['POST', '/session/registeruser', { userid: 'alice' }],
+  ['POST', '/session/otp', { otp: '0J6HB7 VQMMW9' }],
 ] as const;
 
 describe('the nonce', () => {

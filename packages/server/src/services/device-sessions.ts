@@ -4,8 +4,16 @@ import {
 } from '@tapin/protocol';
 import type { AccountRow, ServerRow, SessionRow } from '../store/store.js';
 import { MAX_PIN_FAILURES, type ServiceContext } from './context.js';
-import { PENDING_STATES, effectiveState } from './sessions.js';
+import { PENDING_STATES, effectiveState, logoutSessionsOfAccount } from './sessions.js';
 import { requireServer, serverFlags } from './virtual-servers.js';
+
+/**
+ * When a logged-in session ends unless the phone pings: two ping intervals, so that one lost ping does not log
+ * anyone out. Null when pingTime is 0 (a one-shot login, which lasts until logout).
+ */
+export function pingDeadline(server: ServerRow, now: number): number | null {
+  return server.ping_time > 0 ? now + 2 * server.ping_time * 1000 : null;
+}
 
 /** pinTimeout (minutes): −1 never ask, 0 always, N ask when the last PIN is older than N minutes. */
 export function pinRequired(server: ServerRow, account: AccountRow, now: number): boolean {
@@ -81,7 +89,11 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
     if (!(await verify(await ctx.keys.get(account.pin_pk), statement, body.pinsignature))) {
       const failures = await ctx.store.recordPinFailure(sid, account.accountid, MAX_PIN_FAILURES);
       const attemptsLeft = Math.max(0, MAX_PIN_FAILURES - failures);
-      if (attemptsLeft === 0) throw new TapinError('account_blocked', 'Wrong PIN 5 times in a row: the account is blocked.', { attemptsLeft });
+      if (attemptsLeft === 0) {
+        // Whoever is guessing the PIN holds the phone: what it is logged in to ends with the block.
+        await logoutSessionsOfAccount(ctx, sid, account.accountid);
+        throw new TapinError('account_blocked', 'Wrong PIN 5 times in a row: the account is blocked.', { attemptsLeft });
+      }
       throw new TapinError('pin_wrong', undefined, { attemptsLeft });
     }
     pinChecked = true;
@@ -92,12 +104,20 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
   const changed = await ctx.store.updateSession(
     sid, hsid,
     approve
-      ? { state: 'loggedin', accountid: account.accountid, userid: account.userid, otplogin: 0, proof, loggedin_at: now, challenge: null, updated: now }
+      ? {
+        state: 'loggedin', accountid: account.accountid, userid: account.userid, otplogin: 0, proof, loggedin_at: now, challenge: null,
+        updated: now, ping_deadline: pingDeadline(server, now),
+      }
       : { state: 'cancelled', challenge: null, updated: now },
-    { states: PENDING_STATES, challenge: row.challenge },
+    { states: PENDING_STATES, challenge: row.challenge, ...(approve ? { activeAccount: account.accountid } : {}) },
   );
-  // Another answer with the same challenge won the race.
-  if (!changed) throw new TapinError('challenge_replayed');
+  if (!changed) {
+    // The account was blocked or deleted while this answer was on its way, or another answer won the race.
+    const current = await ctx.store.getAccount(sid, account.accountid);
+    if (!current) throw new TapinError('account_not_found');
+    if (current.blocked) throw new TapinError('account_blocked');
+    throw new TapinError('challenge_replayed');
+  }
   if (approve) {
     await ctx.store.updateAccount(sid, account.accountid, {
       lastlogin: now, ...(pinChecked ? { lastpin: now, pin_failures: 0 } : {}),

@@ -1,6 +1,7 @@
 import { type Account, type User, TapinError } from '@tapin/protocol';
 import type { AccountRow, ListOptions, PageOf, UserRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
+import { logoutSessionsOfAccount } from './sessions.js';
 
 /** Users and accounts as the business API shows them (never keys, OTP secrets or PIN counters). */
 export function accountView(row: AccountRow): Account {
@@ -32,14 +33,19 @@ export async function getAccount(ctx: ServiceContext, sid: string, accountid: st
   return accountView(row);
 }
 
+// Blocking or deleting an account ends its logged-in sessions. The account changes first, so that no login by it
+// can start after its sessions were ended (a login in flight is refused by its activeAccount guard).
+
 export async function deleteAccount(ctx: ServiceContext, sid: string, accountid: string): Promise<void> {
   if (!(await ctx.store.deleteAccount(sid, accountid))) throw new TapinError('account_not_found');
+  await logoutSessionsOfAccount(ctx, sid, accountid);
 }
 
 export async function setBlocked(ctx: ServiceContext, sid: string, accountid: string, blocked: boolean): Promise<Account> {
   // Unblocking also forgives earlier wrong PINs; otherwise one more mistake would block again at once.
   const patch = blocked ? { blocked: 1 } : { blocked: 0, pin_failures: 0 };
   if (!(await ctx.store.updateAccount(sid, accountid, patch))) throw new TapinError('account_not_found');
+  if (blocked) await logoutSessionsOfAccount(ctx, sid, accountid);
   return getAccount(ctx, sid, accountid);
 }
 
@@ -66,7 +72,7 @@ export async function deleteUser(ctx: ServiceContext, sid: string, userid: strin
 
 export async function deleteUserAccounts(ctx: ServiceContext, sid: string, userid: string): Promise<void> {
   await getUser(ctx, sid, userid);
-  await ctx.store.deleteAccountsOfUser(sid, userid);
+  for (const accountid of await ctx.store.deleteAccountsOfUser(sid, userid)) await logoutSessionsOfAccount(ctx, sid, accountid);
 }
 
 export async function setUserAttributes(ctx: ServiceContext, sid: string, userid: string, attributes: Record<string, string>): Promise<Record<string, string>> {

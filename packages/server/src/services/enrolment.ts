@@ -56,7 +56,7 @@ export async function enrol(ctx: ServiceContext, sid: string, body: EnrolRequest
         accountid, sid, auth_pk: body.authpk, pin_pk: body.pinpk,
         otp_key_enc: ctx.box.seal(otpkey, `otp-key:${sid}:${accountid}`), otpref,
         description: body.description, client_version: body.clientVersion, userid: token.userid,
-        created: ctx.now(), lastlogin: null, lastpin: ctx.now(), pin_failures: 0, blocked: 0,
+        created: ctx.now(), lastlogin: null, lastpin: ctx.now(), pin_failures: 0, blocked: 0, otp_failures: 0, otp_window: null,
       });
       break;
     } catch (err) {

@@ -12,9 +12,13 @@ export function isPending(row: SessionRow): boolean {
   return (PENDING_STATES as readonly string[]).includes(row.state);
 }
 
-/** The state as the outside world sees it: a pending session past its expiry is expired even before the sweep. */
+/**
+ * The state as the outside world sees it, whether or not the sweep has run yet: a pending session past its expiry
+ * is expired, and a logged-in session whose phone stopped pinging is logged out.
+ */
 export function effectiveState(row: SessionRow, now: number): SessionState {
   if (isPending(row) && row.expires <= now) return 'expired';
+  if (row.state === 'loggedin' && row.ping_deadline !== null && row.ping_deadline <= now) return 'loggedout';
   return row.state as SessionState;
 }
 
@@ -31,7 +35,7 @@ export async function ensureSession(ctx: ServiceContext, sid: string, hsid: stri
   return ctx.store.ensureSession({
     sid, hsid, state: 'idle', created: now, expires: now + ctx.lifetimes.sessionMs, updated: now,
     accountid: null, userid: null, otplogin: 0, challenge: null, challenge_account: null, challenge_expires: null,
-    announceinfo: null, sessioninfo: null, proof: null, loggedin_at: null,
+    announceinfo: null, sessioninfo: null, proof: null, loggedin_at: null, otp_failures: 0, ping_deadline: null,
   });
 }
 
@@ -100,7 +104,7 @@ export async function setContext(ctx: ServiceContext, sid: string, hsid: string,
 export async function logout(ctx: ServiceContext, sid: string, hsid: string): Promise<LoginStatus> {
   const row = await ensureSession(ctx, sid, hsid);
   if (effectiveState(row, ctx.now()) !== 'loggedin') throw new TapinError('not_logged_in');
-  const changed = await ctx.store.updateSession(sid, hsid, { state: 'loggedout', updated: ctx.now() }, { states: ['loggedin'] });
+  const changed = await ctx.store.updateSession(sid, hsid, { state: 'loggedout', updated: ctx.now() }, { states: ['loggedin'], aliveAt: ctx.now() });
   if (!changed) throw new TapinError('not_logged_in');
   await ctx.bus.publish({ sid, hsid, type: 'LOGOUT' });
   return loginStatus(ctx, (await ctx.store.getSession(sid, hsid))!);
@@ -123,4 +127,18 @@ export async function expireOverdue(ctx: ServiceContext): Promise<number> {
   const expired = await ctx.store.expireSessions(ctx.now(), PENDING_STATES);
   for (const { sid, hsid } of expired) await ctx.bus.publish({ sid, hsid, type: 'EXPIRED' });
   return expired.length;
+}
+
+/** Logs out the sessions whose phone stopped pinging (pingTime > 0) and tells their watchers; run periodically. */
+export async function logoutOverdue(ctx: ServiceContext): Promise<number> {
+  const ended = await ctx.store.logoutOverdue(ctx.now());
+  for (const { sid, hsid } of ended) await ctx.bus.publish({ sid, hsid, type: 'LOGOUT' });
+  return ended.length;
+}
+
+/** Ends every logged-in session of an account that was blocked or deleted, and tells their watchers. */
+export async function logoutSessionsOfAccount(ctx: ServiceContext, sid: string, accountid: string): Promise<number> {
+  const ended = await ctx.store.logoutSessionsOfAccount(sid, accountid, ctx.now());
+  for (const key of ended) await ctx.bus.publish({ ...key, type: 'LOGOUT' });
+  return ended.length;
 }

@@ -1,9 +1,9 @@
-import { type Kysely, sql } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Database } from '../db/tables.js';
 import {
-  type AccountRow, type ApiKeyRow, DuplicateKeyError, type EnrolTokenRow, type ListOptions, type PageOf,
-  type ServerRow, type SessionGuard, type SessionRow, type Store, type UserRow,
+  type AccountRow, type ApiKeyRow, DuplicateKeyError, type EnrolTokenRow, type ListOptions, type OtpAttempt, type PageOf,
+  type ServerRow, type SessionGuard, type SessionKey, type SessionRow, type Store, type UserRow,
 } from './store.js';
 
 /** The one Store implementation, over Kysely, for SQLite and PostgreSQL alike. */
@@ -105,9 +105,43 @@ export class KyselyStore implements Store {
     return result.numDeletedRows === 1n;
   }
 
-  async deleteAccountsOfUser(sid: string, userid: string): Promise<number> {
-    const result = await this.db.deleteFrom('accounts').where('sid', '=', sid).where('userid', '=', userid).executeTakeFirst();
-    return Number(result.numDeletedRows);
+  async deleteAccountsOfUser(sid: string, userid: string): Promise<string[]> {
+    const rows = await this.db.deleteFrom('accounts').where('sid', '=', sid).where('userid', '=', userid).returning('accountid').execute();
+    return rows.map((r) => r.accountid);
+  }
+
+  findAccountByOtpref(sid: string, otpref: number): Promise<AccountRow | undefined> {
+    return this.db.selectFrom('accounts').selectAll().where('sid', '=', sid).where('otpref', '=', otpref).executeTakeFirst();
+  }
+
+  async takeAccountOtpAttempt(sid: string, accountid: string, now: number, windowMs: number, max: number): Promise<OtpAttempt | undefined> {
+    // One statement decides and counts, so two processes cannot both take the last attempt. Both dialects evaluate
+    // every SET expression against the row as it was, so `opens` means the same thing in both assignments.
+    const opens = (eb: ExpressionBuilder<Database, 'accounts'>) => eb.or([eb('otp_window', 'is', null), eb('otp_window', '<=', now - windowMs)]);
+    const row = await this.db
+      .updateTable('accounts')
+      .set((eb) => ({
+        otp_window: eb.case().when(opens(eb)).then(now).else(eb.ref('otp_window')).end(),
+        otp_failures: eb.case().when(opens(eb)).then(1).else(eb('otp_failures', '+', 1)).end(),
+      }))
+      .where('sid', '=', sid)
+      .where('accountid', '=', accountid)
+      .where((eb) => eb.or([opens(eb), eb('otp_failures', '<', max)]))
+      .returning(['otp_failures', 'otp_window'])
+      .executeTakeFirst();
+    return row && row.otp_window !== null ? { count: row.otp_failures, window: row.otp_window } : undefined;
+  }
+
+  async returnAccountOtpAttempt(sid: string, accountid: string, window: number): Promise<void> {
+    await this.db
+      .updateTable('accounts')
+      .set((eb) => ({ otp_failures: eb('otp_failures', '-', 1) }))
+      .where('sid', '=', sid)
+      .where('accountid', '=', accountid)
+      // Only into the window it was taken from: a new window starts with nothing to give back.
+      .where('otp_window', '=', window)
+      .where('otp_failures', '>', 0)
+      .execute();
   }
 
   async ensureUser(sid: string, userid: string, now: number): Promise<void> {
@@ -174,11 +208,54 @@ export class KyselyStore implements Store {
     let q = this.db.updateTable('sessions').set(patch).where('sid', '=', sid).where('hsid', '=', hsid);
     if (guard.states) q = q.where('state', 'in', [...guard.states]);
     if (guard.challenge !== undefined) q = q.where('challenge', '=', guard.challenge);
+    if (guard.accountid !== undefined) q = q.where('accountid', '=', guard.accountid);
+    const aliveAt = guard.aliveAt;
+    if (aliveAt !== undefined) q = q.where((eb) => eb.or([eb('ping_deadline', 'is', null), eb('ping_deadline', '>', aliveAt)]));
+    const active = guard.activeAccount;
+    if (active !== undefined) {
+      q = q.where((eb) =>
+        eb.exists(eb.selectFrom('accounts').select('accountid').where('accounts.sid', '=', sid).where('accounts.accountid', '=', active).where('accounts.blocked', '=', 0)),
+      );
+    }
     const result = await q.executeTakeFirst();
     return result.numUpdatedRows === 1n;
   }
 
-  async expireSessions(now: number, pendingStates: readonly string[]): Promise<Array<{ sid: string; hsid: string }>> {
+  async takeSessionOtpAttempt(sid: string, hsid: string, max: number): Promise<number | undefined> {
+    const row = await this.db
+      .updateTable('sessions')
+      .set((eb) => ({ otp_failures: eb('otp_failures', '+', 1) }))
+      .where('sid', '=', sid)
+      .where('hsid', '=', hsid)
+      .where('otp_failures', '<', max)
+      .returning('otp_failures')
+      .executeTakeFirst();
+    return row?.otp_failures;
+  }
+
+  logoutOverdue(now: number): Promise<SessionKey[]> {
+    return this.db
+      .updateTable('sessions')
+      .set({ state: 'loggedout', updated: now })
+      .where('state', '=', 'loggedin')
+      .where('ping_deadline', 'is not', null)
+      .where('ping_deadline', '<=', now)
+      .returning(['sid', 'hsid'])
+      .execute();
+  }
+
+  logoutSessionsOfAccount(sid: string, accountid: string, now: number): Promise<SessionKey[]> {
+    return this.db
+      .updateTable('sessions')
+      .set({ state: 'loggedout', updated: now })
+      .where('sid', '=', sid)
+      .where('accountid', '=', accountid)
+      .where('state', '=', 'loggedin')
+      .returning(['sid', 'hsid'])
+      .execute();
+  }
+
+  async expireSessions(now: number, pendingStates: readonly string[]): Promise<SessionKey[]> {
     return this.db
       .updateTable('sessions')
       .set({ state: 'expired', updated: now, challenge: null })

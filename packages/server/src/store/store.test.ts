@@ -62,7 +62,8 @@ let otprefs = 1;
 function accountRow(sid: string, accountid: string, over: Partial<AccountRow> = {}): AccountRow {
   return {
     accountid, sid, auth_pk: 'authpk', pin_pk: 'pinpk', otp_key_enc: 'otpkey', otpref: otprefs++, description: 'phone',
-    client_version: 'test/1', userid: null, created: T0, lastlogin: null, lastpin: null, pin_failures: 0, blocked: 0, ...over,
+    client_version: 'test/1', userid: null, created: T0, lastlogin: null, lastpin: null, pin_failures: 0, blocked: 0,
+    otp_failures: 0, otp_window: null, ...over,
   };
 }
 
@@ -70,7 +71,7 @@ function sessionRow(sid: string, hsid: string, over: Partial<SessionRow> = {}): 
   return {
     sid, hsid, state: 'idle', created: T0, expires: T0 + 600_000, updated: T0, accountid: null, userid: null, otplogin: 0,
     challenge: null, challenge_account: null, challenge_expires: null, announceinfo: null, sessioninfo: null, proof: null,
-    loggedin_at: null, ...over,
+    loggedin_at: null, otp_failures: 0, ping_deadline: null, ...over,
   };
 }
 
@@ -265,11 +266,64 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         expect(await store.deleteAccount(S1, 'acct-0003')).toBe(false);
         expect(await store.getAccount(S1, 'acct-0003')).toBeUndefined();
 
-        expect(await store.deleteAccountsOfUser(S1, 'alice')).toBe(2);
+        expect((await store.deleteAccountsOfUser(S1, 'alice')).sort()).toEqual(['acct-0001', 'acct-0002']);
         expect((await store.listAccounts(S1, { limit: 10 })).items).toEqual([]);
         // Same userid on another server is another user.
         expect(await store.getAccount(S2, 'acct-0004')).toBeDefined();
-        expect(await store.deleteAccountsOfUser(S1, 'alice')).toBe(0);
+        expect(await store.deleteAccountsOfUser(S1, 'alice')).toEqual([]);
+      });
+    });
+
+    describe('offline-code limits of accounts', () => {
+      const HOUR = 3_600_000;
+
+      it('findAccountByOtpref finds the account by its otpref, on its own server only', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001', { otpref: 777 }));
+        await store.createAccount(accountRow(S2, 'acct-0002', { otpref: 888 }));
+        expect((await store.findAccountByOtpref(S1, 777))?.accountid).toBe('acct-0001');
+        expect(await store.findAccountByOtpref(S2, 777)).toBeUndefined();
+        expect(await store.findAccountByOtpref(S1, 888)).toBeUndefined();
+        expect(await store.findAccountByOtpref(S1, 0)).toBeUndefined();
+      });
+
+      it('takeAccountOtpAttempt counts up to the maximum in a window that begins at the first attempt', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        await store.createAccount(accountRow(S1, 'acct-0002'));
+        for (let n = 1; n <= 10; n++) {
+          expect(await store.takeAccountOtpAttempt(S1, 'acct-0001', T0 + n, HOUR, 10)).toEqual({ count: n, window: T0 + 1 });
+        }
+        // The eleventh in the same window is refused, and changes nothing.
+        expect(await store.takeAccountOtpAttempt(S1, 'acct-0001', T0 + HOUR, HOUR, 10)).toBeUndefined();
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 10, otp_window: T0 + 1 });
+        // Another account has its own count; an unknown account has none to take.
+        expect(await store.takeAccountOtpAttempt(S1, 'acct-0002', T0 + 5, HOUR, 10)).toEqual({ count: 1, window: T0 + 5 });
+        expect(await store.takeAccountOtpAttempt(S1, 'acct-9999', T0, HOUR, 10)).toBeUndefined();
+        expect(await store.takeAccountOtpAttempt(S2, 'acct-0001', T0, HOUR, 10)).toBeUndefined();
+        // When the window is over, a new one begins with this attempt.
+        expect(await store.takeAccountOtpAttempt(S1, 'acct-0001', T0 + 1 + HOUR, HOUR, 10)).toEqual({ count: 1, window: T0 + 1 + HOUR });
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 1, otp_window: T0 + 1 + HOUR });
+      });
+
+      it('returnAccountOtpAttempt gives an attempt back into its own window only', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        const first = await store.takeAccountOtpAttempt(S1, 'acct-0001', T0, HOUR, 10);
+        await store.takeAccountOtpAttempt(S1, 'acct-0001', T0 + 1, HOUR, 10);
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', first!.window);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 1, otp_window: T0 });
+        // A window that has been replaced gets nothing back; the count never goes below zero.
+        await store.takeAccountOtpAttempt(S1, 'acct-0001', T0 + HOUR, HOUR, 10);
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', T0);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 1, otp_window: T0 + HOUR });
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', T0 + HOUR);
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', T0 + HOUR);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 0, otp_window: T0 + HOUR });
+      });
+
+      it('lets no more than the maximum of many concurrent attempts through', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        const taken = await Promise.all(Array.from({ length: 25 }, () => store.takeAccountOtpAttempt(S1, 'acct-0001', T0, HOUR, 10)));
+        expect(taken.filter(Boolean).map((a) => a!.count).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        expect((await store.getAccount(S1, 'acct-0001'))?.otp_failures).toBe(10);
       });
     });
 
@@ -421,6 +475,78 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         // Already expired ones are not returned again.
         expect(await store.expireSessions(now, ['idle', 'scanned', 'provoked'])).toEqual([]);
         expect(await store.expireSessions(now + 1, ['idle', 'scanned', 'provoked'])).toEqual([{ sid: S1, hsid: hsid(4) }]);
+      });
+    });
+
+    describe('offline-code limits and endings of sessions', () => {
+      it('takeSessionOtpAttempt counts up to the maximum, per session, also under concurrency', async () => {
+        await store.ensureSession(sessionRow(S1, hsid(1)));
+        await store.ensureSession(sessionRow(S1, hsid(2)));
+        for (let n = 1; n <= 5; n++) expect(await store.takeSessionOtpAttempt(S1, hsid(1), 5)).toBe(n);
+        expect(await store.takeSessionOtpAttempt(S1, hsid(1), 5)).toBeUndefined();
+        expect((await store.getSession(S1, hsid(1)))?.otp_failures).toBe(5);
+        expect(await store.takeSessionOtpAttempt(S2, hsid(1), 5)).toBeUndefined();
+        expect(await store.takeSessionOtpAttempt(S1, hsid(9), 5)).toBeUndefined();
+        const taken = await Promise.all(Array.from({ length: 12 }, () => store.takeSessionOtpAttempt(S1, hsid(2), 5)));
+        expect(taken.filter((n) => n !== undefined).sort()).toEqual([1, 2, 3, 4, 5]);
+      });
+
+      it('updateSession guards by account, by a deadline not yet passed, and by an active account', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        await store.createAccount(accountRow(S1, 'acct-0002', { blocked: 1 }));
+        await store.ensureSession(sessionRow(S1, hsid(1), { state: 'loggedin', accountid: 'acct-0001', ping_deadline: T0 + 100 }));
+        expect(await store.updateSession(S1, hsid(1), { ping_deadline: T0 + 500 }, { accountid: 'acct-0002' })).toBe(false);
+        expect(await store.updateSession(S1, hsid(1), { ping_deadline: T0 + 500 }, { aliveAt: T0 + 100 })).toBe(false);
+        expect((await store.getSession(S1, hsid(1)))?.ping_deadline).toBe(T0 + 100);
+        expect(await store.updateSession(S1, hsid(1), { ping_deadline: T0 + 500 }, { accountid: 'acct-0001', aliveAt: T0 + 99, states: ['loggedin'] })).toBe(true);
+        expect((await store.getSession(S1, hsid(1)))?.ping_deadline).toBe(T0 + 500);
+        // No deadline (one-shot) is always alive.
+        await store.ensureSession(sessionRow(S1, hsid(2), { state: 'loggedin', accountid: 'acct-0001' }));
+        expect(await store.updateSession(S1, hsid(2), { updated: T0 + 1 }, { aliveAt: T0 + 10 ** 9 })).toBe(true);
+
+        await store.ensureSession(sessionRow(S1, hsid(3)));
+        expect(await store.updateSession(S1, hsid(3), { state: 'loggedin' }, { activeAccount: 'acct-0002' })).toBe(false);
+        expect(await store.updateSession(S1, hsid(3), { state: 'loggedin' }, { activeAccount: 'acct-9999' })).toBe(false);
+        expect(await store.updateSession(S2, hsid(3), { state: 'loggedin' }, { activeAccount: 'acct-0001' })).toBe(false);
+        expect((await store.getSession(S1, hsid(3)))?.state).toBe('idle');
+        expect(await store.updateSession(S1, hsid(3), { state: 'loggedin' }, { activeAccount: 'acct-0001' })).toBe(true);
+      });
+
+      it('logoutOverdue logs out exactly the logged-in sessions whose ping deadline has come', async () => {
+        const now = T0 + 1_000_000;
+        await store.ensureSession(sessionRow(S1, hsid(1), { state: 'loggedin', ping_deadline: now - 1 }));
+        await store.ensureSession(sessionRow(S2, hsid(2), { state: 'loggedin', ping_deadline: now }));
+        await store.ensureSession(sessionRow(S1, hsid(3), { state: 'loggedin', ping_deadline: now + 1 }));
+        await store.ensureSession(sessionRow(S1, hsid(4), { state: 'loggedin', ping_deadline: null }));
+        await store.ensureSession(sessionRow(S1, hsid(5), { state: 'loggedout', ping_deadline: now - 1, updated: T0 }));
+        await store.ensureSession(sessionRow(S1, hsid(6), { state: 'idle', ping_deadline: now - 1, expires: now + 5 }));
+
+        const ended = await store.logoutOverdue(now);
+        const key = (k: { sid: string; hsid: string }) => `${k.sid}/${k.hsid}`;
+        expect(ended.map(key).sort()).toEqual([`${S1}/${hsid(1)}`, `${S2}/${hsid(2)}`]);
+        expect(await store.getSession(S1, hsid(1))).toMatchObject({ state: 'loggedout', updated: now });
+        expect((await store.getSession(S1, hsid(3)))?.state).toBe('loggedin');
+        expect((await store.getSession(S1, hsid(4)))?.state).toBe('loggedin');
+        expect(await store.getSession(S1, hsid(5))).toMatchObject({ state: 'loggedout', updated: T0 });
+        expect((await store.getSession(S1, hsid(6)))?.state).toBe('idle');
+        expect(await store.logoutOverdue(now)).toEqual([]);
+      });
+
+      it('logoutSessionsOfAccount logs out the logged-in sessions of one account on one server', async () => {
+        const now = T0 + 5;
+        await store.ensureSession(sessionRow(S1, hsid(1), { state: 'loggedin', accountid: 'acct-0001' }));
+        await store.ensureSession(sessionRow(S1, hsid(2), { state: 'loggedin', accountid: 'acct-0001', ping_deadline: now + 60_000 }));
+        await store.ensureSession(sessionRow(S1, hsid(3), { state: 'loggedin', accountid: 'acct-0002' }));
+        await store.ensureSession(sessionRow(S2, hsid(4), { state: 'loggedin', accountid: 'acct-0001' }));
+        await store.ensureSession(sessionRow(S1, hsid(5), { state: 'cancelled', accountid: 'acct-0001' }));
+
+        const ended = await store.logoutSessionsOfAccount(S1, 'acct-0001', now);
+        expect(ended.map((k) => k.hsid).sort()).toEqual([hsid(1), hsid(2)]);
+        expect(await store.getSession(S1, hsid(2))).toMatchObject({ state: 'loggedout', updated: now });
+        expect((await store.getSession(S1, hsid(3)))?.state).toBe('loggedin');
+        expect((await store.getSession(S2, hsid(4)))?.state).toBe('loggedin');
+        expect((await store.getSession(S1, hsid(5)))?.state).toBe('cancelled');
+        expect(await store.logoutSessionsOfAccount(S1, 'acct-0001', now)).toEqual([]);
       });
     });
 

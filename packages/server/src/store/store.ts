@@ -23,12 +23,30 @@ export interface PageOf<T> {
 export interface SessionGuard {
   states?: readonly string[];
   challenge?: string;
+  /** The session was logged in by this account. */
+  accountid?: string;
+  /** The session's ping deadline, if it has one, is later than this instant (the phone has not gone quiet). */
+  aliveAt?: number;
+  /** This account exists and is not blocked: a login racing a block or a delete must lose. */
+  activeAccount?: string;
+}
+
+export interface SessionKey {
+  sid: string;
+  hsid: string;
+}
+
+/** An attempt taken by `takeAccountOtpAttempt`: the count so far in the window that began at `window`. */
+export interface OtpAttempt {
+  count: number;
+  window: number;
 }
 
 /**
  * Everything Tapin keeps. Each method is one atomic step, so services never hold a transaction across an await
- * on the network; conditional updates (`updateSession` with a guard, `consumeEnrolToken`, `claimRequestId`) are
- * what make one-time things one-time even with several server processes on one database.
+ * on the network; conditional updates (`updateSession` with a guard, `consumeEnrolToken`, `claimRequestId`, the
+ * OTP attempt counters) are what make one-time things happen once and keep limits exact, even with several
+ * server processes on one database.
  */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
@@ -54,7 +72,19 @@ export interface Store {
   /** Adds one wrong PIN; blocks the account when the count reaches `maxFailures`. Returns the new count. */
   recordPinFailure(sid: string, accountid: string, maxFailures: number): Promise<number>;
   deleteAccount(sid: string, accountid: string): Promise<boolean>;
-  deleteAccountsOfUser(sid: string, userid: string): Promise<number>;
+  /** Deletes the user's accounts and returns their ids (their sessions must be ended too). */
+  deleteAccountsOfUser(sid: string, userid: string): Promise<string[]>;
+  /** The account that owns this otpref on this server (otprefs are unique per server). */
+  findAccountByOtpref(sid: string, otpref: number): Promise<AccountRow | undefined>;
+  /**
+   * Takes one of the account's `max` offline-code attempts in a fixed window of `windowMs`: when no window is open
+   * (none began, or the one that began at `otp_window` is over) a new one begins at `now`. Counting before the code
+   * is checked means concurrent guesses cannot overrun the limit; a right code gives its attempt back
+   * (`returnAccountOtpAttempt`). Undefined when the window's attempts are used up (or there is no such account).
+   */
+  takeAccountOtpAttempt(sid: string, accountid: string, now: number, windowMs: number, max: number): Promise<OtpAttempt | undefined>;
+  /** Gives back an attempt taken in the window that began at `window` (the code was right, so it was no failure). */
+  returnAccountOtpAttempt(sid: string, accountid: string, window: number): Promise<void>;
 
   /** Creates the user if missing; never overwrites attributes. */
   ensureUser(sid: string, userid: string, now: number): Promise<void>;
@@ -69,7 +99,17 @@ export interface Store {
   getSession(sid: string, hsid: string): Promise<SessionRow | undefined>;
   updateSession(sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard?: SessionGuard): Promise<boolean>;
   /** Marks every pending session past its expiry as expired and returns them (for the watchers). */
-  expireSessions(now: number, pendingStates: readonly string[]): Promise<Array<{ sid: string; hsid: string }>>;
+  expireSessions(now: number, pendingStates: readonly string[]): Promise<SessionKey[]>;
+  /**
+   * Takes one of the session's `max` offline-code attempts (counted in `otp_failures` before the code is checked,
+   * so concurrent guesses cannot overrun the limit; a right code ends the pending state, so the count that stays on
+   * a pending session is of wrong codes). Returns the count including this attempt, or undefined when none is left.
+   */
+  takeSessionOtpAttempt(sid: string, hsid: string, max: number): Promise<number | undefined>;
+  /** Logs out every logged-in session whose ping deadline is at or before `now` and returns them (for the watchers). */
+  logoutOverdue(now: number): Promise<SessionKey[]>;
+  /** Logs out every logged-in session of the account and returns them (for the watchers). */
+  logoutSessionsOfAccount(sid: string, accountid: string, now: number): Promise<SessionKey[]>;
 
   /** Remembers a signed request's id until `expires`; false if it was seen before (a replay). */
   claimRequestId(reqid: string, expires: number): Promise<boolean>;

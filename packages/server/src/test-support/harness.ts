@@ -5,8 +5,8 @@
  */
 import {
   type AnswerRequest, type DeviceSession, DEVICE_HEADERS, type Decision, type EnrolResponse, type PinKey, type SessionInfo,
-  derivePinKey, devicePaths, enrolStatement, exportPublicKey, generateNonce, generateSigningKeyPair, hashAnnounceinfo,
-  loginStatement, parseLink, randomBytes, randomId, requestStatement, sha256Base64url, sign, signWithPinKey,
+  derivePinKey, devicePaths, enrolStatement, exportPublicKey, fromBase64url, generateNonce, generateOtp, generateSigningKeyPair,
+  hashAnnounceinfo, loginStatement, parseLink, randomBytes, randomId, requestStatement, sha256Base64url, sign, signWithPinKey,
 } from '@tapin/protocol';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse as InjectResponse } from 'fastify';
 import { type ContextOptions, createContext } from '../context-factory.js';
@@ -228,6 +228,27 @@ export class Phone {
 
   async answer(session: DeviceSession, decision: Decision, pin?: string | false): Promise<InjectResponse> {
     return this.answerRaw(session.hsid, await this.answerBody(session, decision, pin));
+  }
+
+  /** A signed POST with an empty body, as the phone sends ping and logout. */
+  async signedPost(url: string): Promise<InjectResponse> {
+    return this.app.inject({ method: 'POST', url, headers: await this.signedHeaders('POST', url) });
+  }
+
+  /** Keeps a logged-in session alive (signed). */
+  ping(hsid: string): Promise<InjectResponse> {
+    return this.signedPost(devicePaths.ping(this.sid, hsid));
+  }
+
+  /** Ends a session this phone logged in (signed). */
+  logout(hsid: string): Promise<InjectResponse> {
+    return this.signedPost(devicePaths.logout(this.sid, hsid));
+  }
+
+  /** The offline code this phone shows for a session at `unixMs` (default: the clock's now), from its enrolment. */
+  otp(hsid: string, unixMs = this.now()): string {
+    if (!this.enrolment) throw new Error('not enrolled');
+    return generateOtp(fromBase64url(this.enrolment.otpkey), this.enrolment.otpref, this.sid, hsid, unixMs);
   }
 
   /** Fetch and approve (with the right PIN); throws unless logged in. */

@@ -38,7 +38,7 @@ export const businessAdminRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContex
       await dir.getUser(ctx, req.params.sid, req.params.userid);
       return dir.listAccounts(ctx, req.params.sid, { limit: req.query.limit ?? 100, marker: req.query.marker, userid: req.params.userid });
     });
-  app.delete('/users/:userid/accounts', { schema: { ...userTags, summary: "Delete all of a user's accounts", params: UserParams, response: { ...NoContent, ...errors } } },
+  app.delete('/users/:userid/accounts', { schema: { ...userTags, summary: "Delete all of a user's accounts (their logged-in sessions end, watchers get LOGOUT)", params: UserParams, response: { ...NoContent, ...errors } } },
     async (req, reply) => { await dir.deleteUserAccounts(ctx, req.params.sid, req.params.userid); return reply.code(204).send(null); });
   app.get('/users/:userid/attributes', { schema: { ...userTags, summary: "A user's attributes", params: UserParams, response: { 200: Attributes, ...errors } } },
     async (req) => (await dir.getUser(ctx, req.params.sid, req.params.userid)).attributes);
@@ -52,9 +52,9 @@ export const businessAdminRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContex
     async (req) => dir.listAccounts(ctx, req.params.sid, { limit: req.query.limit ?? 100, marker: req.query.marker }));
   app.get('/accounts/:id', { schema: { ...accTags, summary: 'Get an account', params: AccountParams, response: { 200: Account, ...errors } } },
     async (req) => dir.getAccount(ctx, req.params.sid, req.params.id));
-  app.delete('/accounts/:id', { schema: { ...accTags, summary: 'Delete an account (the phone can no longer log in)', params: AccountParams, response: { ...NoContent, ...errors } } },
+  app.delete('/accounts/:id', { schema: { ...accTags, summary: 'Delete an account (the phone can no longer log in; its logged-in sessions end, watchers get LOGOUT)', params: AccountParams, response: { ...NoContent, ...errors } } },
     async (req, reply) => { await dir.deleteAccount(ctx, req.params.sid, req.params.id); return reply.code(204).send(null); });
-  app.put('/accounts/:id', { schema: { ...accTags, summary: 'Block or unblock an account', params: AccountParams, body: Type.Object({ blocked: Type.Boolean() }, { additionalProperties: false }), response: { 200: Account, ...errors } } },
+  app.put('/accounts/:id', { schema: { ...accTags, summary: 'Block or unblock an account (blocking ends its logged-in sessions, watchers get LOGOUT)', params: AccountParams, body: Type.Object({ blocked: Type.Boolean() }, { additionalProperties: false }), response: { 200: Account, ...errors } } },
     async (req) => dir.setBlocked(ctx, req.params.sid, req.params.id, req.body.blocked));
   app.put('/accounts/:id/user', { schema: { ...accTags, summary: 'Assign the account to a user (null unassigns)', params: AccountParams, body: Type.Object({ userid: Type.Union([UserId, Type.Null()]) }, { additionalProperties: false }), response: { 200: Account, ...errors } } },
     async (req) => dir.assignAccount(ctx, req.params.sid, req.params.id, req.body.userid));

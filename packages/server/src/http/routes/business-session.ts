@@ -1,10 +1,11 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { LoginStatus, UserContext, UserId, buildLoginUrl } from '@tapin/protocol';
+import { LoginStatus, OtpRequest, UserContext, UserId, buildLoginUrl } from '@tapin/protocol';
 import type { FastifyReply } from 'fastify';
 import QRCode from 'qrcode';
 import Type from 'typebox';
 import type { ServiceContext } from '../../services/context.js';
 import { createEnrolment } from '../../services/enrolment.js';
+import { otpLogin } from '../../services/otp-login.js';
 import { ensureSession, getStatus, hsidForNonce, logout, registerUser, setContext } from '../../services/sessions.js';
 import { NonceHeader, SidParams, bearer, errors } from '../schemas.js';
 
@@ -47,8 +48,19 @@ export const businessSessionRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceCont
     return { data, hsid };
   });
 
+  app.post('/session/otp', {
+    schema: {
+      ...base,
+      summary: 'otpLogin: log in with the offline code the phone shows (server flag ENABLE_OTP); one-shot, otplogin: true',
+      description: 'The code is good in its 2-minute interval and the one before, once. 5 wrong codes lock the session and 10 wrong codes an hour lock the '
+        + 'account (429 otp_locked, with Retry-After for the account). A wrong account reference and a wrong code are both 401 otp_invalid.',
+      body: OtpRequest,
+      response: { 200: LoginStatus, ...errors },
+    },
+  }, async (req) => otpLogin(ctx, req.params.sid, nonceOf(req.params.sid, req.headers), req.body.otp));
+
   app.post('/session/logout', {
-    schema: { ...base, summary: 'logout: end the logged-in session; watchers get LOGOUT', response: { 200: LoginStatus, ...errors } },
+    schema: { ...base, summary: 'logout: end the logged-in session; watchers get LOGOUT and the phone’s next ping sees loggedout', response: { 200: LoginStatus, ...errors } },
   }, async (req) => logout(ctx, req.params.sid, nonceOf(req.params.sid, req.headers)));
 
   app.post('/session/registeruser', {

@@ -1,10 +1,12 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  AnswerRequest, AnswerResponse, DEVICE_HEADERS, DeviceSession, EnrolRequest, EnrolResponse, Hsid, SignedServerParams, TapinError,
+  AnswerRequest, AnswerResponse, DEVICE_HEADERS, DeviceSession, DeviceSessionState, EnrolRequest, EnrolResponse, Hsid, SignedServerParams,
+  TapinError,
 } from '@tapin/protocol';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import type { ServiceContext } from '../../services/context.js';
+import { logoutFromPhone, pingSession } from '../../services/continuous-auth.js';
 import { authenticateDevice } from '../../services/device-auth.js';
 import { answerSession, fetchSession } from '../../services/device-sessions.js';
 import { enrol, enrolInfo } from '../../services/enrolment.js';
@@ -88,6 +90,21 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
       response: { 200: AnswerResponse, ...errors },
     },
   }, (req) => countingFailures(ctx, req, GUESSABLE, () => answerSession(ctx, req.params.sid, req.params.hsid, req.body)));
+
+  const SessionParams = Type.Object({ sid: SidParams.properties.sid, hsid: Hsid });
+  app.post('/sessions/:hsid/ping', {
+    schema: {
+      tags, summary: 'Ping (signed request): keeps a session this account logged in alive for 2 × pingTime; an ended session answers its state',
+      params: SessionParams, headers: SignedHeaders, response: { 200: DeviceSessionState, ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => pingSession(ctx, await device(req), req.params.hsid)));
+
+  app.post('/sessions/:hsid/logout', {
+    schema: {
+      tags, summary: 'Log out (signed request) a session this account logged in; the page’s watchers get LOGOUT',
+      params: SessionParams, headers: SignedHeaders, response: { 200: DeviceSessionState, ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => logoutFromPhone(ctx, await device(req), req.params.hsid)));
 
   app.get('/account', {
     schema: {

@@ -1,0 +1,82 @@
+import { type LoginStatus, SERVER_FLAGS, TapinError, matchOtpCode, parseOtp } from '@tapin/protocol';
+import type { ServiceContext } from './context.js';
+import { PENDING_STATES, effectiveState, ensureSession, isPending, loginStatus } from './sessions.js';
+import { requireServer, serverFlags } from './virtual-servers.js';
+
+/**
+ * Offline login (DESIGN §6): the person types the 12-symbol code their phone shows, and the business back-end hands
+ * it to otpLogin. A code is 30 bits of HMAC, so the limits below are what make guessing hopeless: 5 wrong codes end
+ * a session's chances, 10 wrong codes an hour lock an account's offline codes.
+ */
+export const MAX_SESSION_OTP_FAILURES = 5;
+export const MAX_ACCOUNT_OTP_FAILURES = 10;
+export const ACCOUNT_OTP_WINDOW_MS = 3600_000;
+
+/**
+ * The server's check, free of storage: whether `typed` is the code of the account with (otpkey, otpref) for
+ * session `hsid` at the server's time `now`, made in interval T or T−1. Returns the matching interval.
+ */
+export function checkOtp(typed: string, account: { otpkey: Uint8Array; otpref: number }, sid: string, hsid: string, now: number): number | undefined {
+  const parsed = parseOtp(typed);
+  if (!parsed || parsed.otpref !== account.otpref) return undefined;
+  return matchOtpCode(account.otpkey, sid, hsid, parsed.code, now);
+}
+
+// One answer for a wrong reference and a wrong code, so that nobody learns which half was wrong.
+const invalid = () => new TapinError('otp_invalid');
+const sessionLocked = () => new TapinError('otp_locked', 'Too many wrong offline codes for this session; start a new one.');
+const accountLocked = (untilMs: number, now: number) =>
+  new TapinError('otp_locked', 'Too many wrong offline codes for this account; try again later.', { retryAfter: Math.max(1, Math.ceil((untilMs - now) / 1000)) });
+
+export async function otpLogin(ctx: ServiceContext, sid: string, hsid: string, typed: string): Promise<LoginStatus> {
+  const server = await requireServer(ctx, sid);
+  if (!serverFlags(server).includes(SERVER_FLAGS.ENABLE_OTP)) throw new TapinError('otp_disabled');
+  const row = await ensureSession(ctx, sid, hsid);
+  const now = ctx.now();
+  const state = effectiveState(row, now);
+  if (state === 'expired') throw new TapinError('session_expired');
+  if (!isPending(row)) throw new TapinError('session_state', `The session is ${state}.`);
+  const parsed = parseOtp(typed);
+  // Not even the shape of a code: a typo, not a guess, so it costs no attempt.
+  if (!parsed) throw invalid();
+
+  // Attempts are taken before the code is checked, so that many guesses sent at once cannot overrun the limits.
+  const sessionCount = await ctx.store.takeSessionOtpAttempt(sid, hsid, MAX_SESSION_OTP_FAILURES);
+  if (sessionCount === undefined) throw sessionLocked();
+  const wrong = (accountCount = 0, window = 0) => {
+    if (sessionCount >= MAX_SESSION_OTP_FAILURES) return sessionLocked();
+    if (accountCount >= MAX_ACCOUNT_OTP_FAILURES) return accountLocked(window + ACCOUNT_OTP_WINDOW_MS, now);
+    return invalid();
+  };
+  const account = await ctx.store.findAccountByOtpref(sid, parsed.otpref);
+  if (!account) throw wrong();
+  const attempt = await ctx.store.takeAccountOtpAttempt(sid, account.accountid, now, ACCOUNT_OTP_WINDOW_MS, MAX_ACCOUNT_OTP_FAILURES);
+  // Locked: even the right code is refused until the window ends.
+  if (!attempt) throw accountLocked((account.otp_window ?? now) + ACCOUNT_OTP_WINDOW_MS, now);
+
+  const otpkey = ctx.box.open(account.otp_key_enc, `otp-key:${sid}:${account.accountid}`);
+  if (checkOtp(typed, { otpkey, otpref: account.otpref }, sid, hsid, now) === undefined) throw wrong(attempt.count, attempt.window);
+  await ctx.store.returnAccountOtpAttempt(sid, account.accountid, attempt.window);
+  // Checked after the code, so that only the holder of a right code learns that the account is blocked.
+  if (account.blocked) throw new TapinError('account_blocked');
+
+  // Leaving the pending state is what makes the code single-use: the same code on this session now meets session_state.
+  // No proof is kept (an OTP is a shared secret, so it proves nothing to a third party) and no ping deadline is set:
+  // the phone is offline, so the login is one-shot.
+  const changed = await ctx.store.updateSession(
+    sid, hsid,
+    {
+      state: 'loggedin', accountid: account.accountid, userid: account.userid, otplogin: 1, proof: null, loggedin_at: now,
+      challenge: null, ping_deadline: null, updated: now,
+    },
+    { states: PENDING_STATES, activeAccount: account.accountid },
+  );
+  if (!changed) {
+    const current = await ctx.store.getAccount(sid, account.accountid);
+    if (!current || current.blocked) throw new TapinError(current ? 'account_blocked' : 'account_not_found');
+    throw new TapinError('session_state');
+  }
+  await ctx.store.updateAccount(sid, account.accountid, { lastlogin: now });
+  await ctx.bus.publish({ sid, hsid, type: 'LOGIN' });
+  return loginStatus(ctx, (await ctx.store.getSession(sid, hsid))!);
+}
