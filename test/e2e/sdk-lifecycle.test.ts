@@ -46,6 +46,14 @@ function phone(extra: Partial<ConstructorParameters<typeof TapinSDK>[0]['callbac
   return { sdk, rec: { events, errors, stopped } };
 }
 
+async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function loginPage(context = { info: { site: 'Demo' } }) {
   const nonce = generateNonce();
   await client.setContext(nonce, { announceinfo: context, sessioninfo: { info: { purpose: 'lifecycle test' } } });
@@ -170,7 +178,8 @@ describe('SDK lifecycle against a real server', () => {
       const a = phone({ ConfirmLogin: (s) => void s.approve({ pin: '1234' }) });
       const s1 = await a.sdk.processQR(first.qr.data);
       await first.watcher.next('LOGIN');
-      expect(s1.state).toBe('ACTIVE');
+      // The page hears LOGIN before the phone has read its answer: wait for the phone's own state.
+      await until(() => s1.state === 'ACTIVE');
       await new Promise((r) => setTimeout(r, 2600));
       expect((await client.getSession(first.nonce)).loggedin).toBe(true);
       expect((await a.sdk.history()).find((h) => h.hsid === first.qr.hsid)?.status).toBe('LOGGED_IN');
@@ -184,6 +193,7 @@ describe('SDK lifecycle against a real server', () => {
       const b = phone({ ConfirmLogin: (s) => void s.approve({ pin: '1234' }) });
       const s2 = await b.sdk.processQR(second.qr.data);
       await second.watcher.next('LOGIN');
+      await until(() => s2.state === 'ACTIVE');
       await b.sdk.logout(s2);
       await second.watcher.next('LOGOUT');
       expect((await client.getSession(second.nonce)).state).toBe('loggedout');

@@ -48,6 +48,7 @@ export class TapinSDK implements SessionController {
   private readonly pingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly enrolInfo = new Map<string, EnrolInfo>();
   private readonly now: () => number;
+  private disposed = false;
 
   constructor(private readonly options: TapinSDKOptions) {
     this.now = options.now ?? Date.now;
@@ -159,9 +160,9 @@ export class TapinSDK implements SessionController {
       if (options.pin !== undefined) this.cb.SecondFactor?.(session, { result: 'SUCCESS' });
       session.pingTime = result.pingTime;
       if (result.pingTime > 0) {
-        this.setState(session, 'ACTIVE');
         await this.record(session, 'LOGGED_IN');
         this.schedulePing(session);
+        this.setState(session, 'ACTIVE');
       } else {
         await this.end(session, 'DONE', 'LOGGED_IN_ONE_SHOT');
       }
@@ -234,6 +235,7 @@ export class TapinSDK implements SessionController {
 
   /** Stops every timer (ping loops); sessions stay as they are on the server. */
   dispose(): void {
+    this.disposed = true;
     for (const timer of this.pingTimers.values()) clearTimeout(timer);
     this.pingTimers.clear();
   }
@@ -241,6 +243,7 @@ export class TapinSDK implements SessionController {
   // ---- continuous authentication
 
   private schedulePing(session: TapinSession): void {
+    if (this.disposed) return;
     clearTimeout(this.pingTimers.get(session.id));
     this.pingTimers.set(session.id, setTimeout(() => void this.ping(session), session.pingTime * 1000));
   }
