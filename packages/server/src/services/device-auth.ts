@@ -1,4 +1,4 @@
-import { REQUEST_WINDOW_MS, TapinError, requestStatement, sha256Base64url, verify } from '@tapin/protocol';
+import { REQUEST_WINDOW_MS, TapinError, requestStatement, sha256Base64url } from '@tapin/protocol';
 import type { AccountRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 
@@ -34,7 +34,7 @@ export async function authenticateDevice(ctx: ServiceContext, req: SignedRequest
   const statement = requestStatement({
     sid: req.sid, accountid, method: req.method, path: req.path, time: sentAt, reqid, body: sha256Base64url(req.rawBody),
   });
-  if (!(await verify(await ctx.keys.get(account.auth_pk), statement, signature))) throw new TapinError('bad_signature');
+  if (!ctx.keys.verify(account.auth_pk, statement, signature)) throw new TapinError('bad_signature');
   if (!(await ctx.store.claimRequestId(reqid, sentAt + REQUEST_WINDOW_MS))) throw new TapinError('request_replayed');
   if (account.blocked) throw new TapinError('account_blocked');
   return account;

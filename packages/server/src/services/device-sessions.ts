@@ -1,6 +1,6 @@
 import {
   type AnswerRequest, type AnswerResponse, type DeviceSession, type SessionInfo, TapinError, constantTimeEqual,
-  hashAnnounceinfo, loginStatement, randomId, verify,
+  hashAnnounceinfo, loginStatement, randomId,
 } from '@tapin/protocol';
 import type { AccountRow, ServerRow, SessionRow } from '../store/store.js';
 import { MAX_PIN_FAILURES, type ServiceContext } from './context.js';
@@ -81,12 +81,12 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
 
   const announceinfo = hashAnnounceinfo(parseInfo(row.announceinfo));
   const statement = loginStatement({ sid, hsid, accountid: account.accountid, challenge: row.challenge, decision: body.decision, announceinfo });
-  if (!(await verify(await ctx.keys.get(account.auth_pk), statement, body.signature))) throw new TapinError('bad_signature');
+  if (!ctx.keys.verify(account.auth_pk, statement, body.signature)) throw new TapinError('bad_signature');
 
   let pinChecked = false;
   if (body.decision === 'approve' && account.pin_pk !== null && (body.pinsignature !== undefined || pinRequired(server, account, now))) {
     if (body.pinsignature === undefined) throw new TapinError('pin_required');
-    if (!(await verify(await ctx.keys.get(account.pin_pk), statement, body.pinsignature))) {
+    if (!ctx.keys.verify(account.pin_pk, statement, body.pinsignature)) {
       const failures = await ctx.store.recordPinFailure(sid, account.accountid, MAX_PIN_FAILURES);
       const attemptsLeft = Math.max(0, MAX_PIN_FAILURES - failures);
       if (attemptsLeft === 0) {

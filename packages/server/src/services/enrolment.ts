@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import {
   type EnrolRequest, type EnrolResponse, type SignedServerParams, OTP_MAX_REF, TapinError, buildEnrolUrl,
-  enrolStatement, isValidPublicKey, randomId, sha256Base64url, toBase64url, verify,
+  enrolStatement, isValidPublicKey, randomId, sha256Base64url, toBase64url,
 } from '@tapin/protocol';
 import { DuplicateKeyError } from '../store/store.js';
 import type { ServiceContext } from './context.js';
@@ -39,8 +39,8 @@ export async function enrol(ctx: ServiceContext, sid: string, body: EnrolRequest
   const statement = enrolStatement({
     sid, token: token.token_hash, authpk: body.authpk, pinpk: body.pinpk, description: body.description,
   });
-  if (!(await verify(body.authpk, statement, body.signature))) throw new TapinError('bad_signature');
-  if (body.pinpk !== null && !(body.pinsignature && (await verify(body.pinpk, statement, body.pinsignature)))) {
+  if (!ctx.keys.verify(body.authpk, statement, body.signature)) throw new TapinError('bad_signature');
+  if (body.pinpk !== null && !(body.pinsignature && ctx.keys.verify(body.pinpk, statement, body.pinsignature))) {
     throw new TapinError('bad_signature', 'The second-factor signature does not verify.');
   }
   // One use: only the request that flips `used` goes on.
