@@ -96,9 +96,9 @@ function runLogin(url: string, opts: { pin?: string | undefined; decline: boolea
         sdk.dispose();
         return resolve({ json, text });
       }
-      resolve({
-        json, text,
-        keepAlive: () => new Promise<void>((done) => {
+      // The Ctrl-C handler is in place before anything is printed, so a script that reacts to the output
+      // cannot interrupt the phone before it knows how to log out.
+      const kept = new Promise<void>((done) => {
           const stop = () => {
             process.off('SIGINT', stop);
             process.off('SIGTERM', stop);
@@ -116,8 +116,8 @@ function runLogin(url: string, opts: { pin?: string | undefined; decline: boolea
             sdk.dispose();
             done();
           };
-        }),
-      });
+        });
+      resolve({ json, text, keepAlive: () => kept });
     };
     let ended: (() => void) | undefined;
     const sdk = new TapinSDK({
