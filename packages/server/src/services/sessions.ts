@@ -98,7 +98,8 @@ export async function setContext(ctx: ServiceContext, sid: string, hsid: string,
   if (announceinfo !== undefined) patch.announceinfo = announceinfo;
   if (sessioninfo !== undefined) patch.sessioninfo = sessioninfo;
   await ctx.store.updateSession(sid, hsid, patch);
-  return loginStatus(ctx, (await ctx.store.getSession(sid, hsid))!);
+  // An unguarded update of our own fields: the row as it now stands is known without reading it back.
+  return loginStatus(ctx, { ...row, ...patch });
 }
 
 export async function logout(ctx: ServiceContext, sid: string, hsid: string): Promise<LoginStatus> {

@@ -42,9 +42,29 @@ export async function createApiKey(ctx: ServiceContext, sid: string): Promise<st
   return key.key;
 }
 
+/**
+ * Server rows are read on nearly every request and change only when an administrator changes settings, so each
+ * process keeps them for a second: a settings change made through another instance shows within that second,
+ * one made through this instance at once.
+ */
+const SERVER_CACHE_MS = 1000;
+const serverCache = new WeakMap<ServiceContext, Map<string, { row: ServerRow; until: number }>>();
+
+function cacheOf(ctx: ServiceContext): Map<string, { row: ServerRow; until: number }> {
+  let cache = serverCache.get(ctx);
+  if (!cache) serverCache.set(ctx, (cache = new Map()));
+  return cache;
+}
+
 export async function requireServer(ctx: ServiceContext, sid: string): Promise<ServerRow> {
+  const cache = cacheOf(ctx);
+  const hit = cache.get(sid);
+  const now = Date.now();
+  if (hit && hit.until > now) return hit.row;
   const row = await ctx.store.getServer(sid);
   if (!row) throw new TapinError('server_not_found');
+  if (cache.size > 10_000) cache.clear();
+  cache.set(sid, { row, until: now + SERVER_CACHE_MS });
   return row;
 }
 
@@ -75,6 +95,7 @@ export async function updateSettings(ctx: ServiceContext, sid: string, update: S
   if (update.pinTransTimeout !== undefined) patch.pin_trans_timeout = update.pinTransTimeout;
   if (update.serverFlags !== undefined) patch.server_flags = JSON.stringify([...new Set(update.serverFlags)]);
   await ctx.store.updateServer(sid, patch);
+  cacheOf(ctx).delete(sid);
   return settingsView(await requireServer(ctx, sid));
 }
 

@@ -194,7 +194,14 @@ export class KyselyStore implements Store {
   }
 
   async ensureSession(row: SessionRow): Promise<SessionRow> {
-    await this.db.insertInto('sessions').values(row).onConflict((oc) => oc.columns(['sid', 'hsid']).doNothing()).execute();
+    const inserted = await this.db
+      .insertInto('sessions')
+      .values(row)
+      .onConflict((oc) => oc.columns(['sid', 'hsid']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return inserted;
+    // Another request created it first: read theirs.
     const stored = await this.getSession(row.sid, row.hsid);
     if (!stored) throw new Error('session vanished after insert');
     return stored;
