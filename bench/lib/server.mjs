@@ -1,0 +1,54 @@
+// Starts a Tapin server process for one bench run: fresh SQLite file (or the given PostgreSQL/Redis), pinned to
+// CPU 0 when taskset exists, with a high file-descriptor limit for the idle-watcher run.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+const root = resolve(import.meta.dirname, '../..');
+export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
+
+export async function startTapin({ db, redis, cpu = '0' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'tapin-bench-'));
+  const args = [join(root, 'packages/server/bin/tapin.js'), 'serve', '--port', '0', '--json', '--log-level', 'silent', '--db', db ?? join(dir, 'bench.db'), '--key-file', join(dir, 'tapin.key')];
+  if (redis) args.push('--redis', redis);
+  const pin = hasTaskset && cpu !== 'none' ? `exec taskset -c ${cpu} "$@"` : 'exec "$@"';
+  const child = spawn('bash', ['-c', `ulimit -n 200000 2>/dev/null || ulimit -n 65536 2>/dev/null; ${pin}`, 'tapin', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const line = await new Promise((res, rej) => {
+    createInterface({ input: child.stdout }).once('line', res);
+    child.once('exit', (code) => rej(new Error(`tapin serve exited (${code}): ${stderr}`)));
+  });
+  const facts = JSON.parse(line);
+  if (!facts.sid) throw new Error('the bench needs an empty database (serve prints the first sid and API key)');
+  return {
+    ...facts,
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs bench/load.mjs on CPU 1 and returns its JSON line. */
+export function runLoad(args, cpu = '1') {
+  const load = join(root, 'bench/load.mjs');
+  const cmd = hasTaskset && cpu !== 'none' ? ['taskset', ['-c', cpu, process.execPath, load, ...args]] : [process.execPath, [load, ...args]];
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('bash', ['-c', 'ulimit -n 200000 2>/dev/null || ulimit -n 65536 2>/dev/null; exec "$@"', 'load', cmd[0], ...cmd[1]], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.once('exit', (code) => {
+      const last = out.trim().split('\n').at(-1);
+      if (code !== 0 || !last) return reject(new Error(`load ${args.join(' ')} exited ${code}`));
+      resolvePromise(JSON.parse(last));
+    });
+  });
+}

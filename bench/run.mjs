@@ -1,0 +1,124 @@
+// npm run bench — Tapin's figures, its ceiling and the better-auth peer, in one run. Prints a table and writes
+// bench/results.json. Options: --db postgres://… --redis redis://… (default: a fresh SQLite file per run),
+// --runs N (3), --duration S (10), --warmup S (3), --watchers N (50000), --quick (a smoke test for CI), --no-peer.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { hasTaskset, runLoad, startTapin } from './lib/server.mjs';
+import { median } from './lib/stats.mjs';
+
+const { values: o } = parseArgs({
+  options: {
+    db: { type: 'string' }, redis: { type: 'string' }, runs: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' }, watchers: { type: 'string', default: '50000' }, quick: { type: 'boolean', default: false },
+    'no-peer': { type: 'boolean', default: false }, out: { type: 'string' },
+  },
+});
+const here = import.meta.dirname;
+const quick = o.quick;
+const RUNS = quick ? 1 : Number(o.runs);
+const DURATION = quick ? '2' : o.duration;
+const WARMUP = quick ? '1' : o.warmup;
+const WATCHERS = quick ? '500' : o.watchers;
+const log = (...a) => console.error(...a);
+const results = { meta: { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), taskset: hasTaskset, db: o.db ?? 'SQLite (fresh file per run)', redis: o.redis ?? null, runs: RUNS, durationS: Number(DURATION), quick } };
+
+/** One fresh server per run, as the peer does; returns the load's result. */
+async function withServer(loadArgs) {
+  const server = await startTapin({ db: o.db, redis: o.redis });
+  try {
+    return await runLoad([`--url=${server.url}`, `--sid=${server.sid}`, `--key=${server.apiKey}`, `--server-pid=${server.pid}`, ...loadArgs]);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function repeat(name, loadArgs, pick) {
+  const runs = [];
+  for (let r = 1; r <= RUNS; r++) {
+    const res = await withServer(loadArgs);
+    runs.push(res);
+    log(`  ${name} run ${r}: ${JSON.stringify(pick(res))}`);
+  }
+  return runs;
+}
+
+const med = (runs, f) => median(runs.map(f));
+
+// 1. Full QR logins per second, at saturation (closed loop, C = 16 and 64, like the peer) and at a fixed 500/s.
+log('1. full QR logins (setContext → WS REGISTER → phone fetch → approve with auth + PIN signatures → WS LOGIN → getSession)');
+const timing = [`--duration=${DURATION}`, `--warmup=${WARMUP}`];
+results.logins = {};
+for (const c of quick ? [16] : [16, 64]) {
+  const runs = await repeat(`C=${c}`, ['--scenario=logins', `--concurrency=${c}`, ...timing], (r) => ({ perS: r.perS, p99: r.latencyMs.p99, errors: r.errors }));
+  results.logins[`C${c}`] = { loginsPerS: med(runs, (r) => r.perS), approveToLoginMs: { p50: med(runs, (r) => r.latencyMs.p50), p95: med(runs, (r) => r.latencyMs.p95), p99: med(runs, (r) => r.latencyMs.p99) }, errors: med(runs, (r) => r.errors), runs };
+}
+const rate = quick ? 50 : 500;
+const fixed = await repeat(`${rate}/s`, ['--scenario=logins', `--rate=${rate}`, ...timing], (r) => ({ achieved: r.achievedRate, p99: r.latencyMs.p99, errors: r.errors }));
+results.logins[`rate${rate}`] = { rate, approveToLoginMs: { p50: med(fixed, (r) => r.latencyMs.p50), p95: med(fixed, (r) => r.latencyMs.p95), p99: med(fixed, (r) => r.latencyMs.p99) }, errors: med(fixed, (r) => r.errors), runs: fixed };
+
+// 2. Idle watchers: N browser sockets each watching its own session on one server process.
+log(`2. ${WATCHERS} idle watchers, then ${quick ? 100 : 1000} of them logged in`);
+const w = await withServer(['--scenario=watchers', `--watchers=${WATCHERS}`, `--logins=${quick ? 100 : 1000}`]);
+results.watchers = w;
+log(`  ${JSON.stringify(w)}`);
+
+// 3. otpLogin checks per second (a valid code on a fresh session each time).
+log('3. otpLogin checks');
+const otpRuns = await repeat('otp C=64', ['--scenario=otp', '--concurrency=64', ...timing], (r) => ({ perS: r.perS, errors: r.errors }));
+results.otp = { checksPerS: med(otpRuns, (r) => r.perS), latencyMs: { p50: med(otpRuns, (r) => r.latencyMs.p50), p99: med(otpRuns, (r) => r.latencyMs.p99) }, runs: otpRuns };
+
+// 4. The ceiling: P-256 verifications per second on one core; a login needs 3 (request, approval, PIN).
+log('4. ceiling: P-256 verifications per second on one core');
+const ceilingRuns = [];
+for (let r = 0; r < RUNS; r++) {
+  const out = execFileSync(hasTaskset ? 'taskset' : process.execPath, hasTaskset ? ['-c', '0', process.execPath, join(here, 'ceiling.mjs'), quick ? '1' : '3'] : [join(here, 'ceiling.mjs'), quick ? '1' : '3']);
+  ceilingRuns.push(JSON.parse(out.toString()).verifiesPerS);
+}
+const verifiesPerS = median(ceilingRuns);
+const best = Math.max(...Object.values(results.logins).map((l) => l.loginsPerS ?? 0));
+results.ceiling = { verifiesPerS, signaturesPerLogin: 3, loginCeilingPerS: Math.round(verifiesPerS / 3), tapinShare: Math.round((1000 * best) / (verifiesPerS / 3)) / 10 };
+
+// 5. The peer: better-auth's device authorization on SQLite, with its own honest bench (same node:http load).
+if (!o['no-peer'] && !quick) {
+  log('5. peer: better-auth device authorization (../shared/peers/better-auth)');
+  results.peer = runPeer();
+  if (results.peer?.loginsPerS) results.peer.tapinOverPeer = Math.round((10 * best) / results.peer.loginsPerS) / 10;
+}
+
+function runPeer() {
+  const source = resolve(here, '../../shared/peers/better-auth');
+  if (!existsSync(source)) return { skipped: `no peer at ${source}` };
+  const dir = join(here, '.peer');
+  if (!existsSync(join(dir, 'node_modules/better-auth'))) {
+    log('  installing the peer (npm ci, builds better-sqlite3 once)…');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['package.json', 'package-lock.json', 'server.mjs', 'bench.mjs']) cpSync(join(source, f), join(dir, f));
+    const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: 'inherit' });
+    if (ci.status !== 0) return { skipped: 'npm ci failed for the peer' };
+  }
+  const outFile = join(dir, 'result.json');
+  const args = [join(dir, 'bench.mjs'), '--concurrency', '16,64', '--runs', String(RUNS), '--duration', DURATION, '--warmup', WARMUP, '--out', outFile, '--quiet'];
+  const run = spawnSync(hasTaskset ? 'taskset' : process.execPath, hasTaskset ? ['-c', '1', process.execPath, ...args] : args, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (run.status !== 0) return { skipped: 'the peer bench failed' };
+  const summary = JSON.parse(readFileSync(outFile, 'utf8')).summary;
+  return { loginsPerS: Math.max(...summary.map((s) => s.loginsPerS)), summary };
+}
+
+const print = [
+  '',
+  `Tapin bench — ${results.meta.cpu} ×${results.meta.cpus}, Node ${process.version}, ${results.meta.db}${o.redis ? ' + Redis' : ''}; medians of ${RUNS} run(s) of ${DURATION} s`,
+  ...Object.entries(results.logins).map(([k, v]) => k.startsWith('C')
+    ? `  full QR logins/s, closed loop ${k.padEnd(4)}: ${String(v.loginsPerS).padStart(6)}   approve→LOGIN p50 ${v.approveToLoginMs.p50} ms  p95 ${v.approveToLoginMs.p95}  p99 ${v.approveToLoginMs.p99}  errors ${v.errors}`
+    : `  fixed ${v.rate} logins/s                : approve→LOGIN p50 ${v.approveToLoginMs.p50} ms  p95 ${v.approveToLoginMs.p95}  p99 ${v.approveToLoginMs.p99}  errors ${v.errors}`),
+  `  idle watchers: ${w.watchers} sockets, server RSS ${w.rssIdleMiB} MiB idle (${w.rssBeforeMiB} before), ${w.rssAfterLoginsMiB} MiB after ${w.logins} logins; delivery p50 ${w.deliveryMs.p50} ms p99 ${w.deliveryMs.p99} ms`,
+  `  otpLogin checks/s: ${results.otp.checksPerS}  (p50 ${results.otp.latencyMs.p50} ms, p99 ${results.otp.latencyMs.p99} ms)`,
+  `  ceiling: ${verifiesPerS} P-256 verifications/s on one core → ${results.ceiling.loginCeilingPerS} logins/s at 3 per login; Tapin reaches ${results.ceiling.tapinShare} % of it`,
+  results.peer?.loginsPerS ? `  peer better-auth device authorization: ${results.peer.loginsPerS} logins/s → Tapin/peer = ${results.peer.tapinOverPeer}×` : `  peer: ${results.peer?.skipped ?? 'not run'}`,
+];
+console.log(print.join('\n'));
+const out = o.out ?? join(here, 'results.json');
+writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
+log(`wrote ${out}`);
