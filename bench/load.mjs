@@ -166,8 +166,8 @@ async function watchers() {
   const latencies = [];
   const n = Math.min(Number(o.logins), count);
   let errors = 0;
-  for (let i = 0; i < n; i += 50) {
-    await Promise.all(Array.from({ length: Math.min(50, n - i) }, async (_, j) => {
+  for (let i = 0; i < n; i += 10) {
+    await Promise.all(Array.from({ length: Math.min(10, n - i) }, async (_, j) => {
       const k = i + j;
       try {
         const session = await phones[k % phones.length].fetch(hsids[k].hsid);

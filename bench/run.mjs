@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hasTaskset, runLoad, startTapin } from './lib/server.mjs';
+import { hasTaskset, maxOpenFiles, runLoad, startTapin } from './lib/server.mjs';
 import { median } from './lib/stats.mjs';
 
 const { values: o } = parseArgs({
@@ -14,6 +14,7 @@ const { values: o } = parseArgs({
     db: { type: 'string' }, redis: { type: 'string' }, runs: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' }, watchers: { type: 'string', default: '50000' }, quick: { type: 'boolean', default: false },
     'no-peer': { type: 'boolean', default: false }, out: { type: 'string' },
+    only: { type: 'string', default: 'logins,watchers,otp,ceiling,peer' },
   },
 });
 const here = import.meta.dirname;
@@ -21,8 +22,13 @@ const quick = o.quick;
 const RUNS = quick ? 1 : Number(o.runs);
 const DURATION = quick ? '2' : o.duration;
 const WARMUP = quick ? '1' : o.warmup;
-const WATCHERS = quick ? '500' : o.watchers;
+// Each watcher is a socket, i.e. a file descriptor, in the server and in the load process: the hard limit on open
+// files caps how many one process can hold, whatever Tapin does.
+const fdLimit = maxOpenFiles();
+const WATCHERS = String(Math.min(Number(quick ? '500' : o.watchers), fdLimit - 1000));
+const wantedWatchers = Number(quick ? '500' : o.watchers);
 const log = (...a) => console.error(...a);
+const only = new Set(o.only.split(','));
 const results = { meta: { date: new Date().toISOString(), node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, memGiB: Math.round(totalmem() / 2 ** 30), taskset: hasTaskset, db: o.db ?? 'SQLite (fresh file per run)', redis: o.redis ?? null, runs: RUNS, durationS: Number(DURATION), quick } };
 
 /** One fresh server per run, as the peer does; returns the load's result. */
@@ -48,6 +54,7 @@ async function repeat(name, loadArgs, pick) {
 const med = (runs, f) => median(runs.map(f));
 
 // 1. Full QR logins per second, at saturation (closed loop, C = 16 and 64, like the peer) and at a fixed 500/s.
+if (only.has('logins')) {
 log('1. full QR logins (setContext → WS REGISTER → phone fetch → approve with auth + PIN signatures → WS LOGIN → getSession)');
 const timing = [`--duration=${DURATION}`, `--warmup=${WARMUP}`];
 results.logins = {};
@@ -58,17 +65,24 @@ for (const c of quick ? [16] : [16, 64]) {
 const rate = quick ? 50 : 500;
 const fixed = await repeat(`${rate}/s`, ['--scenario=logins', `--rate=${rate}`, ...timing], (r) => ({ achieved: r.achievedRate, p99: r.latencyMs.p99, errors: r.errors }));
 results.logins[`rate${rate}`] = { rate, approveToLoginMs: { p50: med(fixed, (r) => r.latencyMs.p50), p95: med(fixed, (r) => r.latencyMs.p95), p99: med(fixed, (r) => r.latencyMs.p99) }, errors: med(fixed, (r) => r.errors), runs: fixed };
+}
 
 // 2. Idle watchers: N browser sockets each watching its own session on one server process.
+let w;
+if (only.has('watchers')) {
+if (Number(WATCHERS) < wantedWatchers) log(`   (open-file hard limit here is ${fdLimit}: measuring ${WATCHERS} watchers instead of ${wantedWatchers})`);
 log(`2. ${WATCHERS} idle watchers, then ${quick ? 100 : 1000} of them logged in`);
-const w = await withServer(['--scenario=watchers', `--watchers=${WATCHERS}`, `--logins=${quick ? 100 : 1000}`]);
-results.watchers = w;
+w = await withServer(['--scenario=watchers', `--watchers=${WATCHERS}`, `--logins=${quick ? 100 : 1000}`]);
+results.watchers = { ...w, wanted: wantedWatchers, openFileLimit: fdLimit, rssPerWatcherKiB: w.rssIdleMiB && w.rssBeforeMiB ? Math.round(((w.rssIdleMiB - w.rssBeforeMiB) * 1024) / w.watchers) : null };
 log(`  ${JSON.stringify(w)}`);
+}
 
 // 3. otpLogin checks per second (a valid code on a fresh session each time).
+if (only.has('otp')) {
 log('3. otpLogin checks');
 const otpRuns = await repeat('otp C=64', ['--scenario=otp', '--concurrency=64', ...timing], (r) => ({ perS: r.perS, errors: r.errors }));
 results.otp = { checksPerS: med(otpRuns, (r) => r.perS), latencyMs: { p50: med(otpRuns, (r) => r.latencyMs.p50), p99: med(otpRuns, (r) => r.latencyMs.p99) }, runs: otpRuns };
+}
 
 // 4. The ceiling: P-256 verifications per second on one core; a login needs 3 (request, approval, PIN).
 log('4. ceiling: P-256 verifications per second on one core');
@@ -78,11 +92,11 @@ for (let r = 0; r < RUNS; r++) {
   ceilingRuns.push(JSON.parse(out.toString()).verifiesPerS);
 }
 const verifiesPerS = median(ceilingRuns);
-const best = Math.max(...Object.values(results.logins).map((l) => l.loginsPerS ?? 0));
+const best = Math.max(0, ...Object.values(results.logins ?? {}).map((l) => l.loginsPerS ?? 0));
 results.ceiling = { verifiesPerS, signaturesPerLogin: 3, loginCeilingPerS: Math.round(verifiesPerS / 3), tapinShare: Math.round((1000 * best) / (verifiesPerS / 3)) / 10 };
 
 // 5. The peer: better-auth's device authorization on SQLite, with its own honest bench (same node:http load).
-if (!o['no-peer'] && !quick) {
+if (only.has('peer') && !o['no-peer'] && !quick) {
   log('5. peer: better-auth device authorization (../shared/peers/better-auth)');
   results.peer = runPeer();
   if (results.peer?.loginsPerS) results.peer.tapinOverPeer = Math.round((10 * best) / results.peer.loginsPerS) / 10;
@@ -110,12 +124,12 @@ function runPeer() {
 const print = [
   '',
   `Tapin bench — ${results.meta.cpu} ×${results.meta.cpus}, Node ${process.version}, ${results.meta.db}${o.redis ? ' + Redis' : ''}; medians of ${RUNS} run(s) of ${DURATION} s`,
-  ...Object.entries(results.logins).map(([k, v]) => k.startsWith('C')
+  ...Object.entries(results.logins ?? {}).map(([k, v]) => k.startsWith('C')
     ? `  full QR logins/s, closed loop ${k.padEnd(4)}: ${String(v.loginsPerS).padStart(6)}   approve→LOGIN p50 ${v.approveToLoginMs.p50} ms  p95 ${v.approveToLoginMs.p95}  p99 ${v.approveToLoginMs.p99}  errors ${v.errors}`
     : `  fixed ${v.rate} logins/s                : approve→LOGIN p50 ${v.approveToLoginMs.p50} ms  p95 ${v.approveToLoginMs.p95}  p99 ${v.approveToLoginMs.p99}  errors ${v.errors}`),
-  `  idle watchers: ${w.watchers} sockets, server RSS ${w.rssIdleMiB} MiB idle (${w.rssBeforeMiB} before), ${w.rssAfterLoginsMiB} MiB after ${w.logins} logins; delivery p50 ${w.deliveryMs.p50} ms p99 ${w.deliveryMs.p99} ms`,
-  `  otpLogin checks/s: ${results.otp.checksPerS}  (p50 ${results.otp.latencyMs.p50} ms, p99 ${results.otp.latencyMs.p99} ms)`,
-  `  ceiling: ${verifiesPerS} P-256 verifications/s on one core → ${results.ceiling.loginCeilingPerS} logins/s at 3 per login; Tapin reaches ${results.ceiling.tapinShare} % of it`,
+  ...(w ? [`  idle watchers: ${w.watchers} sockets, server RSS ${w.rssIdleMiB} MiB idle (${w.rssBeforeMiB} before, ${results.watchers.rssPerWatcherKiB} KiB per watcher), ${w.rssAfterLoginsMiB} MiB after ${w.logins} logins; delivery p50 ${w.deliveryMs.p50} ms p99 ${w.deliveryMs.p99} ms`] : []),
+  ...(results.otp ? [`  otpLogin checks/s: ${results.otp.checksPerS}  (p50 ${results.otp.latencyMs.p50} ms, p99 ${results.otp.latencyMs.p99} ms)`] : []),
+  `  ceiling: ${verifiesPerS} P-256 verifications/s on one core → ${results.ceiling.loginCeilingPerS} logins/s at 3 per login${best ? `; Tapin reaches ${results.ceiling.tapinShare} % of it` : ''}`,
   results.peer?.loginsPerS ? `  peer better-auth device authorization: ${results.peer.loginsPerS} logins/s → Tapin/peer = ${results.peer.tapinOverPeer}×` : `  peer: ${results.peer?.skipped ?? 'not run'}`,
 ];
 console.log(print.join('\n'));

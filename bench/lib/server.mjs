@@ -14,7 +14,7 @@ export async function startTapin({ db, redis, cpu = '0' } = {}) {
   const args = [join(root, 'packages/server/bin/tapin.js'), 'serve', '--port', '0', '--json', '--log-level', 'silent', '--db', db ?? join(dir, 'bench.db'), '--key-file', join(dir, 'tapin.key')];
   if (redis) args.push('--redis', redis);
   const pin = hasTaskset && cpu !== 'none' ? `exec taskset -c ${cpu} "$@"` : 'exec "$@"';
-  const child = spawn('bash', ['-c', `ulimit -n 200000 2>/dev/null || ulimit -n 65536 2>/dev/null; ${pin}`, 'tapin', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('bash', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; ${pin}`, 'tapin', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const line = await new Promise((res, rej) => {
@@ -42,7 +42,7 @@ export function runLoad(args, cpu = '1') {
   const load = join(root, 'bench/load.mjs');
   const cmd = hasTaskset && cpu !== 'none' ? ['taskset', ['-c', cpu, process.execPath, load, ...args]] : [process.execPath, [load, ...args]];
   return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', ['-c', 'ulimit -n 200000 2>/dev/null || ulimit -n 65536 2>/dev/null; exec "$@"', 'load', cmd[0], ...cmd[1]], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', ['-c', 'ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$@"', 'load', cmd[0], ...cmd[1]], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.once('exit', (code) => {
@@ -51,4 +51,10 @@ export function runLoad(args, cpu = '1') {
       resolvePromise(JSON.parse(last));
     });
   });
+}
+
+/** The most files a process may open here (the hard limit): each watcher is one socket on the server. */
+export function maxOpenFiles() {
+  const out = spawnSync('bash', ['-c', 'ulimit -Hn']).stdout?.toString().trim();
+  return out === 'unlimited' ? Infinity : Number(out) || 1024;
 }
