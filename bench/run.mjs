@@ -54,9 +54,9 @@ async function repeat(name, loadArgs, pick) {
 const med = (runs, f) => median(runs.map(f));
 
 // 1. Full QR logins per second, at saturation (closed loop, C = 16 and 64, like the peer) and at a fixed 500/s.
+const timing = [`--duration=${DURATION}`, `--warmup=${WARMUP}`];
 if (only.has('logins')) {
 log('1. full QR logins (setContext → WS REGISTER → phone fetch → approve with auth + PIN signatures → WS LOGIN → getSession)');
-const timing = [`--duration=${DURATION}`, `--warmup=${WARMUP}`];
 results.logins = {};
 for (const c of quick ? [16] : [16, 64]) {
   const runs = await repeat(`C=${c}`, ['--scenario=logins', `--concurrency=${c}`, ...timing], (r) => ({ perS: r.perS, p99: r.latencyMs.p99, errors: r.errors }));
