@@ -136,3 +136,11 @@ console.log(print.join('\n'));
 const out = o.out ?? join(here, 'results.json');
 writeFileSync(out, `${JSON.stringify(results, null, 1)}\n`);
 log(`wrote ${out}`);
+
+// A bench that had failures measured something else than logins: say so with the exit code (CI runs --quick).
+const failures = [...Object.values(results.logins ?? {}).map((l) => l.errors), results.watchers?.errors, results.otp && med(results.otp.runs, (r) => r.errors)]
+  .filter((n) => typeof n === 'number' && n > 0);
+if (failures.length) {
+  log(`errors during the bench: ${failures.join(', ')}`);
+  process.exitCode = 1;
+}
