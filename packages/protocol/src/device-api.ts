@@ -23,4 +23,6 @@ export const devicePaths = {
   /** Ends a session this account logged in (signed request). */
   logout: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/logout`,
   account: (sid: string) => `/v1/device/${sid}/account`,
+  /** Pending push login requests for the calling account (signed request). */
+  pushes: (sid: string) => `/v1/device/${sid}/pushes`,
 } as const;

@@ -32,6 +32,10 @@ export const ERRORS = {
   otp_disabled: { status: 403, message: 'Offline codes are not enabled on this server (ENABLE_OTP).' },
   otp_invalid: { status: 401, message: 'The offline code is wrong or expired.' },
   otp_locked: { status: 429, message: 'Too many wrong offline codes; try again later.' },
+  push_rate_limited: { status: 429, message: 'A push was sent to this user a moment ago; try again later (see Retry-After).' },
+  push_no_accounts: { status: 409, message: 'Nobody to push to: no active account.' },
+  push_not_allowed: { status: 409, message: 'This session cannot be provoked (canprovoke is false).' },
+  number_wrong: { status: 403, message: 'The wrong number was picked: the login is cancelled.' },
   internal: { status: 500, message: 'Internal server error.', userError: 49 },
   unavailable: { status: 503, message: 'The service is unavailable.', userError: 49 },
   // Errors the SDK raises on the phone; they never come from the server.

@@ -110,6 +110,8 @@ export const DeviceSession = Type.Object({
   /** Current server settings, so the phone's copy (OTP allowed? ping?) stays fresh. */
   serverFlags: Type.Array(Type.String()),
   pingTime: Type.Integer(),
+  /** Push login with number matching: the three numbers to choose from; the page shows the right one. */
+  numbers: Type.Optional(Type.Array(Type.Integer({ minimum: 10, maximum: 99 }), { minItems: 3, maxItems: 3 })),
 });
 export type DeviceSession = Type.Static<typeof DeviceSession>;
 
@@ -120,6 +122,7 @@ export const AnswerRequest = Type.Object(
     challenge: B64('The challenge from the session fetch', 64),
     signature: B64('Auth key signature over tapin/login/1', 100),
     pinsignature: Type.Optional(B64('Second-factor signature over tapin/login/1', 100)),
+    number: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, description: 'Push login: the number picked among `numbers`' })),
   },
   { additionalProperties: false },
 );
@@ -191,4 +194,24 @@ export const OtpRequest = Type.Object(
 export type OtpRequest = Type.Static<typeof OtpRequest>;
 
 /** Server flags with a meaning (DESIGN §2). */
-export const SERVER_FLAGS = { ENABLE_OTP: 'ENABLE_OTP' } as const;
+export const SERVER_FLAGS = { ENABLE_OTP: 'ENABLE_OTP', NO_NUMBER_MATCHING: 'NO_NUMBER_MATCHING' } as const;
+
+/** A push login request waiting for this phone (ids only; the details come from fetching the session). */
+export const PendingPush = Type.Object({
+  pushid: B64('Push request id', 64),
+  sid: Sid,
+  hsid: Hsid,
+  created: Type.Integer(),
+  expires: Type.Integer(),
+});
+export type PendingPush = Type.Static<typeof PendingPush>;
+
+/** What a business call that asks for a push answers. `number` is what the page shows (null without number matching). */
+export const ProvokeResponse = Type.Object({
+  hsid: Hsid,
+  state: SessionStateSchema,
+  accounts: Type.Integer({ description: 'How many accounts the push went to' }),
+  number: Type.Union([Type.Integer(), Type.Null()]),
+  expires: Type.Integer(),
+});
+export type ProvokeResponse = Type.Static<typeof ProvokeResponse>;

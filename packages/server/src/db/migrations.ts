@@ -105,6 +105,36 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('sessions_sid_accountid').on('sessions').columns(['sid', 'accountid']).execute();
     },
   },
+  // Push login (DESIGN §8): a request per account a provoke reached, and per-user back-off / "not me" blocks.
+  '0003_push_requests': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('push_requests')
+        .addColumn('pushid', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('sid', 'varchar(64)', (c) => c.notNull().references('servers.sid').onDelete('cascade'))
+        .addColumn('hsid', 'varchar(32)', (c) => c.notNull())
+        .addColumn('accountid', 'varchar(64)', (c) => c.notNull())
+        .addColumn('userkey', 'varchar(300)', (c) => c.notNull())
+        .addColumn('number', 'integer')
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('created', 'bigint', (c) => c.notNull())
+        .addColumn('expires', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('push_requests_account').on('push_requests').columns(['sid', 'accountid', 'state']).execute();
+      await db.schema.createIndex('push_requests_session').on('push_requests').columns(['sid', 'hsid']).execute();
+      await db.schema.createIndex('push_requests_user').on('push_requests').columns(['sid', 'userkey', 'state']).execute();
+      await db.schema
+        .createTable('push_limits')
+        .addColumn('sid', 'varchar(64)', (c) => c.notNull().references('servers.sid').onDelete('cascade'))
+        .addColumn('userkey', 'varchar(300)', (c) => c.notNull())
+        .addColumn('next_allowed', 'bigint', (c) => c.notNull())
+        .addColumn('interval_ms', 'bigint', (c) => c.notNull())
+        .addColumn('last_provoke', 'bigint', (c) => c.notNull())
+        .addColumn('blocked_until', 'bigint')
+        .addPrimaryKeyConstraint('push_limits_pk', ['sid', 'userkey'])
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -88,7 +88,36 @@ export interface RequestIdTable {
   expires: number;
 }
 
+/** A push login request to one account (DESIGN §8): one row per account a provoke reached. */
+export interface PushRequestTable {
+  pushid: string;
+  sid: string;
+  hsid: string;
+  accountid: string;
+  /** Whom the anti-fatigue limits count against: `u:<userid>`, or `a:<accountid>` for an account without a user. */
+  userkey: string;
+  /** The number the page shows (number matching), or null when the server turned it off. */
+  number: number | null;
+  /** pending | answered | superseded */
+  state: string;
+  created: number;
+  expires: number;
+}
+
+/** Per-user push back-off: the next provoke is allowed at `next_allowed`; `interval_ms` doubles on repeats. */
+export interface PushLimitTable {
+  sid: string;
+  userkey: string;
+  next_allowed: number;
+  interval_ms: number;
+  last_provoke: number;
+  /** "I did not try to log in": no pushes to this user until then. */
+  blocked_until: number | null;
+}
+
 export interface Database {
+  push_requests: PushRequestTable;
+  push_limits: PushLimitTable;
   servers: ServerTable;
   api_keys: ApiKeyTable;
   enrol_tokens: EnrolTokenTable;

@@ -11,6 +11,7 @@ import { installErrorHandling } from './errors.js';
 import { landingPages } from './landing.js';
 import { installValidation } from './validation.js';
 import { businessAdminRoutes } from './routes/business-admin.js';
+import { businessPushRoutes } from './routes/business-push.js';
 import { businessSessionRoutes } from './routes/business-session.js';
 import { deviceRoutes } from './routes/device.js';
 
@@ -44,6 +45,7 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
     business.addHook('onRequest', async (request) => authenticateBusiness(ctx, request));
     await business.register(businessSessionRoutes, { ctx });
     await business.register(businessAdminRoutes, { ctx });
+    await business.register(businessPushRoutes, { ctx });
   }, { prefix: '/v1/servers/:sid' });
   await app.register(deviceRoutes, { ctx, prefix: '/v1/device/:sid' });
   await app.register(async (ws) => browserSocket(ws, ctx));

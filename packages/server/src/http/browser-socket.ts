@@ -1,8 +1,9 @@
-import { type ClientFrameType, type Frame, type TapinError, formatFrame, frameForState, isValidHsid, isValidSid, parseClientFrame } from '@tapin/protocol';
+import { type ClientFrameType, type Frame, type ServerFrameType, TapinError, formatFrame, frameForState, isValidHsid, isValidSid, parseClientFrame } from '@tapin/protocol';
 import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { ServiceContext } from '../services/context.js';
+import { canProvoke, provokeSession } from '../services/push-login.js';
 import { effectiveState } from '../services/sessions.js';
 
 export const MAX_WATCHES_PER_SOCKET = 64;
@@ -31,7 +32,7 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
       if (!watches.has(key) && watches.size >= MAX_WATCHES_PER_SOCKET) return fail('rate_limited', frame.hsid, frame.sid);
       // Subscribe before reading the state, so that no change can slip between the two.
       const fresh = !watches.has(key);
-      if (fresh) watches.set(key, ctx.bus.subscribe(frame.sid, frame.hsid, (event) => send(formatFrame(event.type, event.hsid, event.sid))));
+      if (fresh) watches.set(key, ctx.bus.subscribe(frame.sid, frame.hsid, (event) => void relay(event.type, event.hsid, event.sid)));
       const row = await ctx.store.getSession(frame.sid, frame.hsid);
       if (!row) {
         if (fresh) {
@@ -40,7 +41,22 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
         }
         return fail('session_not_found', frame.hsid, frame.sid);
       }
-      send(formatFrame(frameForState(effectiveState(row, ctx.now())), frame.hsid, frame.sid));
+      const type = frameForState(effectiveState(row, ctx.now()));
+      await relay(type, frame.hsid, frame.sid);
+      if (canProvoke(row, ctx.now())) send(formatFrame('CANPROVOKE', frame.hsid, frame.sid));
+    };
+
+    // CONFIRMPROVOKE carries the number the page shows (number matching) as its fourth field.
+    const relay = async (type: ServerFrameType, hsid: string, sid: string) => {
+      const number = type === 'CONFIRMPROVOKE' ? await ctx.store.push.latestNumber(sid, hsid).catch(() => null) : null;
+      send(number === null ? formatFrame(type, hsid, sid) : formatFrame(type, hsid, sid, String(number).padStart(2, '0')));
+    };
+
+    // PROVOKE names the session by its hsid, but a push needs the nonce's owner: only a watcher of a session that
+    // canprovoke (an account logged in on it before) may ask, and the push goes to that account only.
+    const provoke = async (frame: Frame<ClientFrameType>) => {
+      if (!watches.has(`${frame.sid}/${frame.hsid}`)) return fail('session_state', frame.hsid, frame.sid);
+      await provokeSession(ctx, frame.sid, frame.hsid);
     };
 
     socket.on('message', (data, isBinary) => {
@@ -59,7 +75,8 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
           return;
         }
         case 'PROVOKE':
-          return fail('session_state', frame.hsid, frame.sid);
+          provoke(frame).catch((e: unknown) => fail(e instanceof TapinError ? e.code : 'internal', frame.hsid, frame.sid));
+          return;
       }
     });
     socket.on('close', () => {

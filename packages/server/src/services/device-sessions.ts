@@ -4,6 +4,7 @@ import {
 } from '@tapin/protocol';
 import type { AccountRow, ServerRow, SessionRow } from '../store/store.js';
 import { MAX_PIN_FAILURES, type ServiceContext } from './context.js';
+import { numberChoices, pushAnswered } from './push-login.js';
 import { PENDING_STATES, effectiveState, logoutSessionsOfAccount } from './sessions.js';
 import { requireServer, serverFlags } from './virtual-servers.js';
 
@@ -51,12 +52,16 @@ export async function fetchSession(ctx: ServiceContext, account: AccountRow, hsi
     { states: PENDING_STATES },
   );
   if (!changed) throw new TapinError('session_state');
-  await ctx.bus.publish({ sid: account.sid, hsid, type: 'CONFIRMSCAN' });
+  // A pushed session's page already shows CONFIRMPROVOKE (and the number); a scan is news.
+  if (row.state !== 'provoked') await ctx.bus.publish({ sid: account.sid, hsid, type: 'CONFIRMSCAN' });
+  const push = row.state === 'provoked' ? await ctx.store.push.getPending(account.sid, hsid, account.accountid) : undefined;
+  const number = push?.number ?? null;
   return {
     sid: account.sid, hsid, accountid: account.accountid, state: row.state === 'idle' ? 'scanned' : (row.state as 'scanned' | 'provoked'),
     announceinfo: parseInfo(row.announceinfo), challenge, challengeExpires,
     pinRequired: pinRequired(server, account, now), expires: row.expires,
     sessioninfo: parseInfo(row.sessioninfo), serverFlags: serverFlags(server), pingTime: server.ping_time,
+    ...(number !== null ? { numbers: numberChoices(number) } : {}),
   };
 }
 
@@ -82,6 +87,17 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
   const announceinfo = hashAnnounceinfo(parseInfo(row.announceinfo));
   const statement = loginStatement({ sid, hsid, accountid: account.accountid, challenge: row.challenge, decision: body.decision, announceinfo });
   if (!ctx.keys.verify(account.auth_pk, statement, body.signature)) throw new TapinError('bad_signature');
+
+  // Number matching (push login): approving needs the number the page shows; a wrong pick cancels the login.
+  const push = row.state === 'provoked' && body.decision === 'approve' ? await ctx.store.push.getPending(sid, hsid, account.accountid) : undefined;
+  const number = push?.number ?? null;
+  if (number !== null && body.number !== number) {
+    const cancelled = await ctx.store.updateSession(sid, hsid, { state: 'cancelled', challenge: null, updated: now }, { states: PENDING_STATES, challenge: row.challenge });
+    if (!cancelled) throw new TapinError('challenge_replayed');
+    await pushAnswered(ctx, sid, hsid, account, false);
+    await ctx.bus.publish({ sid, hsid, type: 'CANCEL' });
+    throw new TapinError('number_wrong');
+  }
 
   let pinChecked = false;
   if (body.decision === 'approve' && account.pin_pk !== null && (body.pinsignature !== undefined || pinRequired(server, account, now))) {
@@ -123,6 +139,7 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
       lastlogin: now, ...(pinChecked ? { lastpin: now, pin_failures: 0 } : {}),
     });
   }
+  if (row.state === 'provoked') await pushAnswered(ctx, sid, hsid, account, approve);
   await ctx.bus.publish({ sid, hsid, type: approve ? 'LOGIN' : 'CANCEL' });
   return { hsid, state: approve ? 'loggedin' : 'cancelled', pingTime: approve ? server.ping_time : 0 };
 }

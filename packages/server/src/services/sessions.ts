@@ -4,6 +4,7 @@ import {
 } from '@tapin/protocol';
 import type { SessionRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
+import { canProvoke } from './push-login.js';
 
 /** States in which a session still waits for a phone; only these expire. */
 export const PENDING_STATES: readonly SessionState[] = ['idle', 'scanned', 'provoked'];
@@ -47,8 +48,7 @@ export function loginStatus(ctx: ServiceContext, row: SessionRow): LoginStatus {
     accountid: row.accountid,
     userid: row.userid,
     otplogin: row.otplogin === 1,
-    // Push login arrives with its own issue; until then no session can be provoked.
-    canprovoke: false,
+    canprovoke: canProvoke(row, ctx.now()),
     hsid: row.hsid,
     loginqrdata: buildLoginUrl(ctx.publicUrl, row.sid, row.hsid),
     state,
@@ -76,7 +76,8 @@ export async function getStatus(ctx: ServiceContext, sid: string, hsid: string, 
   }
 }
 
-function contextJson(info: SessionInfo | undefined, what: string): string | undefined {
+/** The JSON text of an announceinfo or sessioninfo, checked against the 4 KiB limit. */
+export function contextJson(info: SessionInfo | undefined, what: string): string | undefined {
   if (info === undefined) return undefined;
   const json = JSON.stringify(info);
   if (utf8Encode(json).length > MAX_CONTEXT_BYTES) throw new TapinError('context_too_large', `${what} is larger than 4 KiB.`);

@@ -1,6 +1,7 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Database } from '../db/tables.js';
+import { PushStore } from './push-store.js';
 import {
   type AccountRow, type ApiKeyRow, DuplicateKeyError, type EnrolTokenRow, type ListOptions, type OtpAttempt, type PageOf,
   type ServerRow, type SessionGuard, type SessionKey, type SessionRow, type Store, type UserRow,
@@ -9,10 +10,12 @@ import {
 /** The one Store implementation, over Kysely, for SQLite and PostgreSQL alike. */
 export class KyselyStore implements Store {
   readonly dialect: 'sqlite' | 'postgres';
+  readonly push: PushStore;
   private readonly db: Kysely<Database>;
 
   constructor(private readonly handle: DatabaseHandle) {
     this.db = handle.db;
+    this.push = new PushStore(handle.db);
     this.dialect = handle.dialect;
   }
 

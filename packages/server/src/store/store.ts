@@ -1,3 +1,4 @@
+import type { PushStore } from './push-store.js';
 import type { AccountTable, ApiKeyTable, EnrolTokenTable, ServerTable, SessionTable, UserTable } from '../db/tables.js';
 
 export type ServerRow = ServerTable;
@@ -50,6 +51,8 @@ export interface OtpAttempt {
  */
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Push login requests and their limits (DESIGN §8). */
+  readonly push: PushStore;
 
   createServer(row: ServerRow): Promise<void>;
   getServer(sid: string): Promise<ServerRow | undefined>;

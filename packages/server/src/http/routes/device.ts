@@ -1,6 +1,6 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  AnswerRequest, AnswerResponse, DEVICE_HEADERS, DeviceSession, DeviceSessionState, EnrolRequest, EnrolResponse, Hsid, SignedServerParams,
+  AnswerRequest, AnswerResponse, DEVICE_HEADERS, DeviceSession, DeviceSessionState, EnrolRequest, EnrolResponse, Hsid, PendingPush, SignedServerParams,
   TapinError,
 } from '@tapin/protocol';
 import type { FastifyRequest } from 'fastify';
@@ -10,6 +10,7 @@ import { logoutFromPhone, pingSession } from '../../services/continuous-auth.js'
 import { authenticateDevice } from '../../services/device-auth.js';
 import { answerSession, fetchSession } from '../../services/device-sessions.js';
 import { enrol, enrolInfo } from '../../services/enrolment.js';
+import { pendingPushes } from '../../services/push-login.js';
 import { countingFailures } from '../client-ip.js';
 import { SidParams, errors } from '../schemas.js';
 
@@ -105,6 +106,13 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
       params: SessionParams, headers: SignedHeaders, response: { 200: DeviceSessionState, ...errors },
     },
   }, (req) => countingFailures(ctx, req, GUESSABLE, async () => logoutFromPhone(ctx, await device(req), req.params.hsid)));
+
+  app.get('/pushes', {
+    schema: {
+      tags, summary: 'Pending push logins for the calling account (signed request): ids only; fetch each session for the details',
+      params: SidParams, headers: SignedHeaders, response: { 200: Type.Object({ items: Type.Array(PendingPush) }), ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => pendingPushes(ctx, await device(req))));
 
   app.get('/account', {
     schema: {

@@ -1,0 +1,207 @@
+import { type DeviceSession, type PendingPush, type ProvokeResponse, deriveHsid, devicePaths } from '@tapin/protocol';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, type Phone, business, enrolPhone, errorOf, generateNonce, startHarness } from '../test-support/harness.js';
+import { Socket } from '../test-support/ws-client.js';
+
+/** Push login (DESIGN §8) through the business API, the device pull and the browser WebSocket. */
+
+let h: Harness;
+let url: string;
+let call: ReturnType<typeof business>;
+const sockets: Socket[] = [];
+let users = 0;
+
+beforeAll(async () => {
+  h = await startHarness({ ipFailuresPerMinute: 1_000_000 });
+  call = business(h.app, h.a.sid, h.a.apiKey);
+  await h.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = h.app.server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('not listening');
+  url = `ws://127.0.0.1:${address.port}/v1/ws`;
+});
+afterEach(() => {
+  for (const s of sockets.splice(0)) s.ws.terminate();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+async function watch(hsid: string): Promise<Socket> {
+  const s = await Socket.open(url);
+  sockets.push(s);
+  s.send(`REGISTER ${hsid} ${h.a.sid}`);
+  return s;
+}
+
+function newSession(): { nonce: string; hsid: string } {
+  const nonce = generateNonce();
+  return { nonce, hsid: deriveHsid(h.a.sid, nonce) };
+}
+
+/** A session that exists (watchers can only register existing sessions). */
+async function startedSession(): Promise<{ nonce: string; hsid: string }> {
+  const session = newSession();
+  expect((await call('GET', '/session', { nonce: session.nonce })).statusCode).toBe(200);
+  return session;
+}
+
+async function pull(phone: Phone): Promise<PendingPush[]> {
+  const path = devicePaths.pushes(h.a.sid);
+  const res = await h.app.inject({ method: 'GET', url: path, headers: await phone.signedHeaders('GET', path) });
+  expect(res.statusCode).toBe(200);
+  return res.json<{ items: PendingPush[] }>().items;
+}
+
+/** A fresh user with `n` phones, so that every test has its own back-off. */
+async function user(n = 1): Promise<{ userid: string; phones: Phone[] }> {
+  const userid = `user${++users}`;
+  const phones: Phone[] = [];
+  for (let i = 0; i < n; i++) phones.push(await enrolPhone(h, { userid }));
+  return { userid, phones };
+}
+
+describe('provoke a user', () => {
+  it('pushes to every account; the phone pulls, fetches with numbers, picks the right one → LOGIN', async () => {
+    const { userid, phones } = await user(2);
+    const { nonce, hsid } = newSession();
+    expect((await call('GET', '/session', { nonce })).json().canprovoke).toBe(false);
+    const page = await watch(hsid);
+    expect(await page.next()).toBe(`WAITING ${hsid} ${h.a.sid}`);
+
+    const res = await call('POST', `/users/${userid}/provokelogin`, { nonce, body: { announceinfo: { info: { Login: 'shop' } } } });
+    expect(res.statusCode).toBe(200);
+    const provoked = res.json<ProvokeResponse>();
+    expect(provoked).toMatchObject({ hsid, state: 'provoked', accounts: 2 });
+    expect(provoked.number).toBeGreaterThanOrEqual(10);
+    expect(provoked.number).toBeLessThanOrEqual(99);
+    expect(await page.next()).toBe(`CONFIRMPROVOKE ${hsid} ${h.a.sid} ${provoked.number}`);
+
+    for (const phone of phones) expect((await pull(phone)).map((p) => p.hsid)).toEqual([hsid]);
+    const phone = phones[0]!;
+    const session = await phone.fetch(hsid);
+    expect(session.state).toBe('provoked');
+    expect(session.announceinfo).toEqual({ info: { Login: 'shop' } });
+    expect(session.numbers).toHaveLength(3);
+    expect(new Set(session.numbers).size).toBe(3);
+    expect(session.numbers).toContain(provoked.number);
+    await page.quiet(100); // no CONFIRMSCAN for a pushed session
+
+    const answer = await phone.answerRaw(hsid, { ...(await phone.answerBody(session, 'approve')), number: provoked.number });
+    expect(answer.statusCode).toBe(200);
+    expect(await page.next()).toBe(`LOGIN ${hsid} ${h.a.sid}`);
+    const status = (await call('GET', '/session', { nonce })).json();
+    expect(status).toMatchObject({ loggedin: true, accountid: phone.accountid, userid });
+    for (const p of phones) expect(await pull(p)).toEqual([]);
+  });
+
+  it('a wrong number cancels the login', async () => {
+    const { userid, phones } = await user();
+    const phone = phones[0]!;
+    const { nonce, hsid } = await startedSession();
+    const page = await watch(hsid);
+    await page.next();
+    const { number } = (await call('POST', `/users/${userid}/provokelogin`, { nonce })).json<ProvokeResponse>();
+    await page.next();
+    const session = await phone.fetch(hsid);
+    const wrong = session.numbers!.find((n) => n !== number)!;
+    const res = await phone.answerRaw(hsid, { ...(await phone.answerBody(session, 'approve')), number: wrong });
+    expect(errorOf(res).code).toBe('number_wrong');
+    expect(await page.next()).toBe(`CANCEL ${hsid} ${h.a.sid}`);
+    expect((await call('GET', '/session', { nonce })).json()).toMatchObject({ loggedin: false, state: 'cancelled' });
+    // Approving without a number is a wrong pick too.
+    const { nonce: n2, hsid: h2 } = newSession();
+    h.clock.advance(10_000);
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: n2 })).statusCode).toBe(200);
+    const s2 = await phone.fetch(h2);
+    expect(errorOf(await phone.answer(s2, 'approve')).code).toBe('number_wrong');
+  });
+
+  it('without number matching (NO_NUMBER_MATCHING) the phone just approves', async () => {
+    expect((await call('PUT', '/', { body: { serverFlags: ['NO_NUMBER_MATCHING'] } })).statusCode).toBe(200);
+    try {
+      const { userid, phones } = await user();
+      const { nonce, hsid } = newSession();
+      const res = (await call('POST', `/users/${userid}/provokelogin`, { nonce })).json<ProvokeResponse>();
+      expect(res.number).toBeNull();
+      const session: DeviceSession = await phones[0]!.fetch(hsid);
+      expect(session.numbers).toBeUndefined();
+      expect((await phones[0]!.answer(session, 'approve')).statusCode).toBe(200);
+    } finally {
+      await call('PUT', '/', { body: { serverFlags: [] } });
+    }
+  });
+
+  it('backs off repeated provokes for one user: 10 s, doubling, with Retry-After; one pending push per user', async () => {
+    const { userid, phones } = await user();
+    const first = newSession();
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: first.nonce })).statusCode).toBe(200);
+    const second = newSession();
+    let res = await call('POST', `/users/${userid}/provokelogin`, { nonce: second.nonce });
+    expect(res.statusCode).toBe(429);
+    expect(errorOf(res).code).toBe('push_rate_limited');
+    expect(res.headers['retry-after']).toBe('10');
+    h.clock.advance(10_000);
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: second.nonce })).statusCode).toBe(200);
+    // The newer push replaced the older one.
+    expect((await pull(phones[0]!)).map((p) => p.hsid)).toEqual([second.hsid]);
+    res = await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce });
+    expect(res.headers['retry-after']).toBe('20');
+    h.clock.advance(20_000);
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).statusCode).toBe(200);
+    res = await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce });
+    expect(res.headers['retry-after']).toBe('40');
+  });
+
+  it('NOACCOUNTS when the user has no active account; a blocked account gets no push', async () => {
+    const { userid, phones } = await user();
+    const { nonce, hsid } = await startedSession();
+    const page = await watch(hsid);
+    await page.next();
+    expect((await call('PUT', `/accounts/${phones[0]!.accountid}`, { body: { blocked: true } })).statusCode).toBe(200);
+    const res = await call('POST', `/users/${userid}/provokelogin`, { nonce });
+    expect(res.statusCode).toBe(409);
+    expect(errorOf(res).code).toBe('push_no_accounts');
+    expect(await page.next()).toBe(`NOACCOUNTS ${hsid} ${h.a.sid}`);
+    expect(errorOf(await call('POST', `/accounts/${phones[0]!.accountid}/provokelogin`, { nonce })).code).toBe('push_no_accounts');
+    expect((await h.ctx.store.push.listPendingForAccount(h.a.sid, phones[0]!.accountid, h.clock.now()))).toEqual([]);
+    expect(errorOf(await call('POST', '/users/nobody-here/provokelogin', { nonce })).code).toBe('user_not_found');
+  });
+});
+
+describe('provoke the session (canprovoke)', () => {
+  it('after a login and logout the page gets CANPROVOKE, sends PROVOKE, and the same account gets the push', async () => {
+    const { phones } = await user();
+    const phone = phones[0]!;
+    const { nonce, hsid } = newSession();
+    expect(errorOf(await call('POST', '/session/provoke', { nonce })).code).toBe('push_not_allowed');
+    await phone.login(hsid);
+    expect((await call('POST', '/session/logout', { nonce })).statusCode).toBe(200);
+    expect((await call('GET', '/session', { nonce })).json().canprovoke).toBe(true);
+
+    const page = await watch(hsid);
+    expect(await page.take(2)).toEqual([`LOGOUT ${hsid} ${h.a.sid}`, `CANPROVOKE ${hsid} ${h.a.sid}`]);
+    page.send(`PROVOKE ${hsid} ${h.a.sid}`);
+    const confirm = (await page.next()).split(' ');
+    expect(confirm.slice(0, 3)).toEqual(['CONFIRMPROVOKE', hsid, h.a.sid]);
+    const number = Number(confirm[3]);
+    expect((await pull(phone)).map((p) => p.hsid)).toEqual([hsid]);
+    const session = await phone.fetch(hsid);
+    expect(session.announceinfo).toBeNull();
+    expect((await phone.answerRaw(hsid, { ...(await phone.answerBody(session, 'approve')), number })).statusCode).toBe(200);
+    expect(await page.next()).toBe(`LOGIN ${hsid} ${h.a.sid}`);
+    // A logged-in session cannot be provoked.
+    page.send(`PROVOKE ${hsid} ${h.a.sid}`);
+    expect(await page.next()).toBe(`ERROR ${hsid} ${h.a.sid} push_not_allowed`);
+  });
+
+  it('the decline answer cancels the pushed session', async () => {
+    const { phones } = await user();
+    const phone = phones[0]!;
+    const { nonce, hsid } = newSession();
+    expect((await call('POST', `/accounts/${phone.accountid}/provokelogin`, { nonce })).statusCode).toBe(200);
+    const session = await phone.fetch(hsid);
+    expect((await phone.answer(session, 'decline')).statusCode).toBe(200);
+    expect((await call('GET', '/session', { nonce })).json()).toMatchObject({ state: 'cancelled', loggedin: false, canprovoke: false });
+    expect(await pull(phone)).toEqual([]);
+  });
+});

@@ -1,0 +1,78 @@
+import type { Kysely } from 'kysely';
+import type { Database, PushLimitTable, PushRequestTable } from '../db/tables.js';
+
+export type PushRequestRow = PushRequestTable;
+export type PushLimitRow = PushLimitTable;
+
+/** Persistence of push login requests and their anti-fatigue limits (DESIGN §8). Each method is one atomic step. */
+export class PushStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async createRequests(rows: PushRequestRow[]): Promise<void> {
+    if (rows.length > 0) await this.db.insertInto('push_requests').values(rows).execute();
+  }
+
+  /** Marks every pending request of the user superseded (at most one pending push per user). */
+  async supersedePending(sid: string, userkey: string): Promise<void> {
+    await this.db.updateTable('push_requests').set({ state: 'superseded' })
+      .where('sid', '=', sid).where('userkey', '=', userkey).where('state', '=', 'pending').execute();
+  }
+
+  listPendingForAccount(sid: string, accountid: string, now: number): Promise<PushRequestRow[]> {
+    return this.db.selectFrom('push_requests').selectAll()
+      .where('sid', '=', sid).where('accountid', '=', accountid).where('state', '=', 'pending').where('expires', '>', now)
+      .orderBy('created').execute();
+  }
+
+  /** The pending request of a session to an account, if any. */
+  getPending(sid: string, hsid: string, accountid: string): Promise<PushRequestRow | undefined> {
+    return this.db.selectFrom('push_requests').selectAll()
+      .where('sid', '=', sid).where('hsid', '=', hsid).where('accountid', '=', accountid).where('state', '=', 'pending')
+      .executeTakeFirst();
+  }
+
+  /** The number the page shows for a session's latest push (null when none, or number matching is off). */
+  async latestNumber(sid: string, hsid: string): Promise<number | null> {
+    const row = await this.db.selectFrom('push_requests').select('number')
+      .where('sid', '=', sid).where('hsid', '=', hsid).orderBy('created', 'desc').executeTakeFirst();
+    return row?.number ?? null;
+  }
+
+  /** Ends every pending request of a session (it was answered, or cancelled). */
+  async closeSession(sid: string, hsid: string): Promise<void> {
+    await this.db.updateTable('push_requests').set({ state: 'answered' })
+      .where('sid', '=', sid).where('hsid', '=', hsid).where('state', '=', 'pending').execute();
+  }
+
+  getLimit(sid: string, userkey: string): Promise<PushLimitRow | undefined> {
+    return this.db.selectFrom('push_limits').selectAll().where('sid', '=', sid).where('userkey', '=', userkey).executeTakeFirst();
+  }
+
+  /**
+   * Compare-and-set of the user's limit row: inserts it when `previous` is undefined, else updates it only if
+   * `next_allowed` is still what was read. False when a concurrent provoke got there first.
+   */
+  async setLimit(row: PushLimitRow, previous: PushLimitRow | undefined): Promise<boolean> {
+    if (!previous) {
+      try {
+        await this.db.insertInto('push_limits').values(row).execute();
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    const result = await this.db.updateTable('push_limits')
+      .set({ next_allowed: row.next_allowed, interval_ms: row.interval_ms, last_provoke: row.last_provoke, blocked_until: row.blocked_until })
+      .where('sid', '=', row.sid).where('userkey', '=', row.userkey).where('next_allowed', '=', previous.next_allowed)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async clearLimit(sid: string, userkey: string): Promise<void> {
+    await this.db.updateTable('push_limits').set({ interval_ms: 0, next_allowed: 0 }).where('sid', '=', sid).where('userkey', '=', userkey).execute();
+  }
+
+  async purge(now: number): Promise<void> {
+    await this.db.deleteFrom('push_requests').where('expires', '<', now - 24 * 3600_000).execute();
+  }
+}
