@@ -15,7 +15,7 @@ export function fetchSession(http: DeviceHttp, keys: KeyStore, account: StoredAc
  * PIN the second-factor key (derived here, never stored) signs the same statement.
  */
 export async function answerSession(
-  http: DeviceHttp, keys: KeyStore, account: StoredAccount, session: DeviceSession, decision: Decision, pin?: string,
+  http: DeviceHttp, keys: KeyStore, account: StoredAccount, session: DeviceSession, decision: Decision, pin?: string, number?: number,
 ): Promise<AnswerResponse> {
   const statement = loginStatement({
     sid: account.sid, hsid: session.hsid, accountid: account.accountid, challenge: session.challenge, decision,
@@ -33,5 +33,6 @@ export async function answerSession(
     accountid: account.accountid, decision, challenge: session.challenge,
     signature: await keys.sign(account.accountid, statement),
     ...(pinsignature ? { pinsignature } : {}),
+    ...(decision === 'approve' && number !== undefined ? { number } : {}),
   });
 }

@@ -156,6 +156,106 @@ function runLogin(url: string, opts: { pin?: string | undefined; decline: boolea
 }
 
 program
+  .command('listen')
+  .description('Wait for push logins (polls the server for pending pushes) and answer them with --approve or --decline; without either, print them')
+  .option('--approve', 'approve each push', false)
+  .option('--decline', 'decline each push', false)
+  .option('--pin <pin>', 'the PIN, when the server asks for it')
+  .option('--number <n>', 'number matching: the number the login page shows')
+  .option('--interval <seconds>', 'seconds between polls', '2')
+  .option('--once', 'exit after the first push is answered (or printed)', false)
+  .action(async (opts: { approve: boolean; decline: boolean; pin?: string; number?: string; interval: string; once: boolean }) => {
+    if (opts.approve && opts.decline) throw new TapinError('bad_request', 'Give --approve or --decline, not both.');
+    const pin = pinOption(opts.pin);
+    const number = opts.number === undefined ? undefined : Number(opts.number);
+    if (number !== undefined && !(Number.isInteger(number) && number >= 0 && number <= 99)) throw new TapinError('bad_request', '--number is the 2-digit number the login page shows.');
+    const interval = Math.max(0.2, Number(opts.interval) || 2) * 1000;
+    await listen({ approve: opts.approve, decline: opts.decline, pin, number, interval, once: opts.once });
+  });
+
+/** Polls for push logins and answers each through the SDK's lifecycle; one output line per push. */
+async function listen(opts: { approve: boolean; decline: boolean; pin: string | undefined; number: number | undefined; interval: number; once: boolean }): Promise<void> {
+  const store = new FileStore(globals().home);
+  let done!: () => void;
+  let failed!: (e: TapinError) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    failed = (e) => {
+      stopping = true;
+      reject(e);
+    };
+  });
+  let stopping = false;
+  const report = (s: TapinSession, numbers: number[] | undefined) => {
+    const state = s.state === 'ERROR' ? 'error' : s.state === 'ACTIVE' ? 'loggedin' : opts.decline ? 'cancelled' : opts.approve ? 'loggedin' : 'pending';
+    out(
+      { hsid: s.hsid, accountid: s.account?.accountid, state, lifecycle: s.state, announceinfo: s.announceinfo, numbers: numbers ?? null, ...(s.error ? { error: { code: s.error.code, message: s.error.message } } : {}) },
+      `${s.state === 'ERROR' ? `Push login ${s.hsid} failed: ${s.error?.message ?? ''}` : state === 'pending' ? `Push login ${s.hsid} waiting (answer with --approve/--decline)` : `Push login ${s.hsid}: ${state}`}`,
+    );
+    if (opts.once) {
+      stopping = true;
+      if (s.error) failed(s.error);
+      else done();
+    }
+  };
+  const numbersOf = new Map<string, number[] | undefined>();
+  const sdk: TapinSDK = new TapinSDK({
+    storage: store, keys: store,
+    backoff: { maxAttempts: 3, baseMs: 500 },
+    callbacks: {
+      ConfirmLogin(s, request) {
+        numbersOf.set(s.id, request.numbers);
+        if (!globals().json) process.stdout.write(`Push login from "${s.account?.server.name}":\n${describeInfo(request.announceinfo)}\n${request.numbers ? `  numbers: ${request.numbers.join('  ')}\n` : ''}`);
+        if (opts.decline) return void s.decline();
+        if (!opts.approve) {
+          report(s, request.numbers);
+          return void s.cancel();
+        }
+        if (request.pinRequired && opts.pin === undefined) return failed(new TapinError('pin_required', 'This login needs your PIN: run again with --pin <PIN>.'));
+        if (request.numbers && opts.number === undefined) return failed(new TapinError('bad_request', `Number matching: run again with --number <the number the page shows> (one of ${request.numbers.join(', ')}).`));
+        s.approve({ ...(opts.pin !== undefined ? { pin: opts.pin } : {}), ...(opts.number !== undefined ? { number: opts.number } : {}) })
+          .catch((err: unknown) => failed(err instanceof TapinError ? err : new TapinError('internal')));
+      },
+      SecondFactor(_s, request) {
+        if (request.result === 'PIN_FAIL' || request.result === undefined) failed(new TapinError(request.attemptsLeft === 0 ? 'account_blocked' : request.result ? 'pin_wrong' : 'pin_required', undefined, { attemptsLeft: request.attemptsLeft ?? 0 }));
+      },
+      SessionUpdate(s) {
+        if (s.state === 'ACTIVE') report(s, numbersOf.get(s.id));
+      },
+      UserErrorMessage(s, error) {
+        // A pull the server refuses (account blocked or gone) will not get better by polling; network trouble may.
+        if (s === undefined && !['connection_error', 'server_timeout', 'unavailable'].includes(error.code)) failed(new TapinError(error.code, error.message));
+      },
+      SessionStop(s) {
+        if (s.state === 'ERROR' || (s.state === 'DONE' && (opts.approve || opts.decline) && !s.error)) {
+          if (!(s.state === 'DONE' && s.pingTime > 0 && opts.approve)) report(s, numbersOf.get(s.id));
+        }
+      },
+    },
+  });
+  const stop = () => {
+    stopping = true;
+    done();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    const poll = async (): Promise<void> => {
+      while (!stopping) {
+        await sdk.pull();
+        await Promise.race([finished.catch(() => undefined), new Promise((r) => setTimeout(r, opts.interval))]);
+      }
+    };
+    await Promise.all([poll(), finished]);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    stopping = true;
+    sdk.dispose();
+  }
+}
+
+program
   .command('otp')
   .description('Show the offline code for a login link (works without any network)')
   .argument('<login-url>', 'the login link, https://…/q/<sid>/<hsid>')

@@ -8,6 +8,10 @@ export interface ConfirmLoginRequest {
   accounts: StoredAccount[];
   /** The server will ask for the PIN (SecondFactor follows approve without a PIN). */
   pinRequired: boolean;
+  /** A push login: nobody scanned anything, the site asked for this. */
+  push: boolean;
+  /** Number matching: show these three; approve with the one the user picks (`approve({number})`); a wrong pick cancels. */
+  numbers?: number[];
 }
 
 export interface ConfirmEnrolRequest {

@@ -1,5 +1,5 @@
 import {
-  type DeviceSessionState, type LinkData, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseLink,
+  type DeviceSessionState, type LinkData, type PendingPush, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseLink,
 } from '@tapin/protocol';
 import { CLIENT_VERSION } from '../device.js';
 import { DeviceHttp } from '../device-http.js';
@@ -47,6 +47,8 @@ export class TapinSDK implements SessionController {
   private readonly live = new Map<string, TapinSession>();
   private readonly pingTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly enrolInfo = new Map<string, EnrolInfo>();
+  /** Push ids already turned into sessions: the same push may come by device socket, Web Push and pull. */
+  private readonly seenPushes = new Set<string>();
   private readonly now: () => number;
   private disposed = false;
 
@@ -99,6 +101,49 @@ export class TapinSDK implements SessionController {
     return session;
   }
 
+  /**
+   * The pull (DESIGN §8): asks the server for pending push logins of every account on this phone — call it when
+   * the app opens. Each new push starts a session in STARTING, as a scan does; duplicates are dropped. Returns
+   * the sessions started. An account the server refuses is reported (UserErrorMessage) and skipped.
+   */
+  async pull(): Promise<TapinSession[]> {
+    const started: TapinSession[] = [];
+    for (const account of await this.options.storage.list()) {
+      let items: PendingPush[];
+      try {
+        ({ items } = await this.http.signed<{ items: PendingPush[] }>(this.options.keys, account, 'GET', devicePaths.pushes(account.sid)));
+      } catch (err) {
+        const e = asTapinError(err);
+        if (e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+        this.userError(undefined, e);
+        continue;
+      }
+      for (const push of items) {
+        const session = this.receivePush(account, push);
+        if (session) started.push(session);
+      }
+    }
+    return started;
+  }
+
+  /**
+   * A push for `account` (ids only) from any channel: starts a session in STARTING that fetches the details with
+   * the account's key. Undefined when this push (or a live session on the same login) is already known.
+   */
+  receivePush(account: StoredAccount, push: Pick<PendingPush, 'pushid' | 'sid' | 'hsid'>): TapinSession | undefined {
+    if (push.sid !== account.sid || this.seenPushes.has(push.pushid)) return undefined;
+    this.seenPushes.add(push.pushid);
+    if (this.sessions().some((s) => s.link.type === 'login' && s.link.sid === push.sid && s.link.hsid === push.hsid)) return undefined;
+    const session = new TapinSession({ type: 'login', base: account.base, sid: account.sid, hsid: push.hsid }, this);
+    session.push = true;
+    session.accounts = [account];
+    session.account = account;
+    this.live.set(session.id, session);
+    this.update(session);
+    void this.run(session);
+    return session;
+  }
+
   private async run(session: TapinSession): Promise<void> {
     try {
       if (session.link.type === 'enrol') {
@@ -112,7 +157,10 @@ export class TapinSDK implements SessionController {
       if (!session.account) throw new TapinError('no_accounts');
       await this.fetchFor(session, session.account);
       this.setState(session, 'USER_INTERACTION');
-      this.cb.ConfirmLogin?.(session, { announceinfo: session.announceinfo, accounts: session.accounts, pinRequired: session.pinRequired });
+      this.cb.ConfirmLogin?.(session, {
+        announceinfo: session.announceinfo, accounts: session.accounts, pinRequired: session.pinRequired, push: session.push,
+        ...(session.numbers ? { numbers: session.numbers } : {}),
+      });
     } catch (err) {
       await this.fail(session, err);
     }
@@ -123,6 +171,7 @@ export class TapinSDK implements SessionController {
     const device = await this.retry(session, () => fetchSession(this.http, this.options.keys, account, hsid));
     Object.assign(session, {
       device, account, announceinfo: device.announceinfo, sessioninfo: device.sessioninfo, pinRequired: device.pinRequired, pingTime: device.pingTime,
+      numbers: device.numbers,
     });
     // Keep the phone's copy of the server's flags current, so OTPAvailable is right next time, offline included.
     if (JSON.stringify(account.server.serverFlags) !== JSON.stringify(device.serverFlags)) {
@@ -133,6 +182,9 @@ export class TapinSDK implements SessionController {
 
   async approve(session: TapinSession, options: ApproveOptions): Promise<void> {
     this.expect(session, 'login', 'USER_INTERACTION');
+    if (session.numbers && options.number === undefined) {
+      throw new TapinError('bad_request', 'Pick the number the login page shows: approve({number}).');
+    }
     try {
       if (options.accountid !== undefined && options.accountid !== session.account?.accountid) {
         // The challenge is bound to the account that fetched it: another account fetches its own.
@@ -148,7 +200,7 @@ export class TapinSDK implements SessionController {
       const account = session.account!;
       let result;
       try {
-        result = await this.retry(session, () => answerSession(this.http, this.options.keys, account, session.device!, 'approve', options.pin));
+        result = await this.retry(session, () => answerSession(this.http, this.options.keys, account, session.device!, 'approve', options.pin, options.number));
       } catch (err) {
         const e = asTapinError(err);
         if (e.code === 'pin_wrong' || (e.code === 'account_blocked' && e.details?.['attemptsLeft'] === 0)) {

@@ -8,6 +8,8 @@ export interface ApproveOptions {
   /** Which account logs in, when several can. */
   accountid?: string;
   pin?: string;
+  /** Push login with number matching: the number the user picked among `session.numbers` (the one the page shows). */
+  number?: number;
 }
 
 export interface DeclineOptions {
@@ -46,6 +48,10 @@ export class TapinSession {
   sessioninfo: SessionInfo | null = null;
   pinRequired = false;
   pingTime = 0;
+  /** A push login (it came from the server, not from a scan). */
+  push = false;
+  /** Number matching: the three numbers to offer; the user picks the one the login page shows. */
+  numbers: number[] | undefined;
   error: TapinError | undefined;
   readonly started = Date.now();
   /** @internal the fetched session (challenge) the next answer signs. */

@@ -1,0 +1,154 @@
+import { TapinClient, generateNonce } from '@tapin/client';
+import { FileStore } from '@tapin/mobile-sdk/node';
+import { type StoredAccount, TapinSDK, type TapinSession } from '@tapin/mobile-sdk';
+import type { ProvokeResponse } from '@tapin/protocol';
+import { type RunningServer, startServer } from '@tapin/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { device, tempDir } from '../support/processes.js';
+import { Watcher } from '../support/watcher.js';
+
+/**
+ * Push login (DESIGN §8) end to end: a real server, the business API over HTTP, the browser socket, and the phone
+ * as the SDK (pull, dedup, number matching) and as `tapin-device listen`.
+ */
+let server: RunningServer;
+let client: TapinClient;
+let sid: string;
+let apiKey: string;
+let phoneDir: { path: string; remove(): Promise<void> };
+let account: StoredAccount;
+
+async function provoke(path: string, nonce: string): Promise<{ status: number; body: ProvokeResponse & { error?: { code: string } }; retryAfter: string | null }> {
+  const res = await fetch(`${server.url}/v1/servers/${sid}${path}`, {
+    method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'x-nonce': nonce, 'content-type': 'application/json' },
+    body: JSON.stringify({ announceinfo: { info: { site: 'Push demo' } } }),
+  });
+  return { status: res.status, body: (await res.json()) as ProvokeResponse & { error?: { code: string } }, retryAfter: res.headers.get('retry-after') };
+}
+
+/** A login page that exists and is watched. */
+async function page(): Promise<{ nonce: string; hsid: string; watcher: Watcher }> {
+  const nonce = generateNonce();
+  const { hsid } = await client.getQr(nonce);
+  const watcher = await Watcher.connect(server.url);
+  watcher.send(`REGISTER ${hsid} ${sid}`);
+  await watcher.next('WAITING');
+  return { nonce, hsid, watcher };
+}
+
+beforeAll(async () => {
+  server = await startServer({ db: ':memory:', port: 0, host: '127.0.0.1', logger: false });
+  sid = server.created!.sid;
+  apiKey = server.created!.apiKey;
+  client = new TapinClient({ url: server.url, sid, apiKey });
+  phoneDir = await tempDir('tapin-push-');
+  const enrolled = await device<{ accountid: string }>(phoneDir.path, 'enrol', (await client.enrol({ name: 'x', userid: 'dora' })).data, '--pin', '1234');
+  expect(enrolled.ok).toBe(true);
+  account = (await new FileStore(phoneDir.path).list())[0]!;
+});
+
+afterAll(async () => {
+  await server?.close();
+  await phoneDir?.remove();
+});
+
+describe('push login', () => {
+  it('SDK: pull after the app was closed, deduplicated, number matching right → LOGIN', async () => {
+    const { nonce, hsid, watcher } = await page();
+    const pushed = await provoke('/users/dora/provokelogin', nonce);
+    expect(pushed.status).toBe(200);
+    const confirm = await watcher.next('CONFIRMPROVOKE');
+    expect(confirm).toBe(`CONFIRMPROVOKE ${hsid} ${sid} ${pushed.body.number}`);
+
+    const store = new FileStore(phoneDir.path);
+    const asked: number[][] = [];
+    let stop!: (s: TapinSession) => void;
+    const stopped = new Promise<TapinSession>((r) => (stop = r));
+    const sdk = new TapinSDK({
+      storage: store, keys: store,
+      callbacks: {
+        ConfirmLogin: (s, r) => {
+          expect(r.push).toBe(true);
+          asked.push(r.numbers!);
+          void s.approve({ pin: '1234', number: pushed.body.number! });
+        },
+        SessionStop: (s) => stop(s),
+      },
+    });
+    // The app opens: the pull finds the push; a second pull (or the same push by another channel) adds nothing.
+    const [first, second] = await Promise.all([sdk.pull(), sdk.pull()]);
+    expect([...first!, ...second!]).toHaveLength(1);
+    expect(sdk.receivePush(account, { pushid: 'x'.repeat(22), sid, hsid })).toBeUndefined();
+    const session = await stopped;
+    expect(session.state).toBe('DONE');
+    expect(asked[0]).toContain(pushed.body.number);
+    await watcher.next('LOGIN');
+    expect(await client.getSession(nonce)).toMatchObject({ loggedin: true, accountid: account.accountid, userid: 'dora' });
+    expect(await sdk.pull()).toEqual([]);
+    sdk.dispose();
+    watcher.close();
+  });
+
+  it('tapin-device listen: wrong number → CANCEL; right number → LOGIN; --decline → CANCEL', async () => {
+    // Each provoke for dora must wait out the back-off; use her account directly with a fresh clock window.
+    const wrong = await page();
+    let pushed = await provoke(`/accounts/${account.accountid}/provokelogin`, wrong.nonce);
+    if (pushed.status === 429) {
+      await new Promise((r) => setTimeout(r, Number(pushed.retryAfter) * 1000));
+      pushed = await provoke(`/accounts/${account.accountid}/provokelogin`, wrong.nonce);
+    }
+    expect(pushed.status).toBe(200);
+    const other = pushed.body.number === 10 ? 11 : 10;
+    const res = await device(phoneDir.path, 'listen', '--approve', '--pin', '1234', '--number', String(other), '--once', '--interval', '0.2');
+    expect(res.error?.code).toBe('number_wrong');
+    await wrong.watcher.next('CANCEL');
+    expect((await client.getSession(wrong.nonce)).state).toBe('cancelled');
+    wrong.watcher.close();
+
+    // Another push to dora so soon waits: 429 push_rate_limited with Retry-After.
+    const again = await provoke('/users/dora/provokelogin', generateNonce());
+    expect(again.status).toBe(429);
+    expect(again.body.error?.code).toBe('push_rate_limited');
+    expect(Number(again.retryAfter)).toBeGreaterThan(0);
+
+    // Phones of other users: one approves with the right number, one declines.
+    for (const [userid, decision] of [['erin', 'approve'], ['fred', 'decline']] as const) {
+      const home = await tempDir('tapin-push-');
+      try {
+        expect((await device(home.path, 'enrol', (await client.enrol({ name: 'x', userid })).data)).ok).toBe(true);
+        const p = await page();
+        const sent = await provoke(`/users/${userid}/provokelogin`, p.nonce);
+        expect(sent.status).toBe(200);
+        const args = decision === 'approve' ? ['--approve', '--number', String(sent.body.number)] : ['--decline'];
+        const res = await device<{ hsid: string; state: string; numbers: number[] }>(home.path, 'listen', ...args, '--once', '--interval', '0.2');
+        expect(res.error).toBeUndefined();
+        expect(res.json).toMatchObject({ hsid: p.hsid, state: decision === 'approve' ? 'loggedin' : 'cancelled' });
+        expect(res.json.numbers).toContain(sent.body.number);
+        await p.watcher.next(decision === 'approve' ? 'LOGIN' : 'CANCEL');
+        expect(await client.getSession(p.nonce)).toMatchObject({ loggedin: decision === 'approve', userid: decision === 'approve' ? userid : null });
+        p.watcher.close();
+      } finally {
+        await home.remove();
+      }
+    }
+  }, 30_000);
+
+  it('NOACCOUNTS for a user without accounts; a blocked account gets no push', async () => {
+    const home = await tempDir('tapin-push-');
+    try {
+      const enrolled = await device<{ accountid: string }>(home.path, 'enrol', (await client.enrol({ name: 'x', userid: 'gus' })).data);
+      await client.blockAccount(enrolled.json.accountid);
+      const p = await page();
+      const sent = await provoke('/users/gus/provokelogin', p.nonce);
+      expect(sent.status).toBe(409);
+      expect(sent.body.error?.code).toBe('push_no_accounts');
+      await p.watcher.next('NOACCOUNTS');
+      p.watcher.close();
+      // Nor does the blocked phone see anything when it pulls.
+      const pulled = await device(home.path, 'listen', '--once', '--interval', '0.2');
+      expect(pulled.error?.code).toBe('account_blocked');
+    } finally {
+      await home.remove();
+    }
+  });
+});
