@@ -133,6 +133,26 @@ describe('push login', () => {
     }
   }, 30_000);
 
+  it('tapin-device listen --not-me: CANCEL, no more pushes to that user, an audit event', async () => {
+    const home = await tempDir('tapin-push-');
+    try {
+      expect((await device(home.path, 'enrol', (await client.enrol({ name: 'x', userid: 'hal' })).data)).ok).toBe(true);
+      const p = await page();
+      expect((await provoke('/users/hal/provokelogin', p.nonce)).status).toBe(200);
+      const res = await device<{ state: string }>(home.path, 'listen', '--not-me', '--once', '--interval', '0.2');
+      expect(res.json).toMatchObject({ hsid: p.hsid, state: 'cancelled' });
+      await p.watcher.next('CANCEL');
+      p.watcher.close();
+      const again = await provoke('/users/hal/provokelogin', generateNonce());
+      expect(again.body.error?.code).toBe('push_rate_limited');
+      expect(Number(again.retryAfter)).toBeGreaterThan(3000);
+      const audit = await fetch(`${server.url}/v1/servers/${sid}/audit`, { headers: { authorization: `Bearer ${apiKey}` } });
+      expect((await audit.json() as { items: unknown[] }).items[0]).toMatchObject({ type: 'push_declined_notme', userid: 'hal', hsid: p.hsid });
+    } finally {
+      await home.remove();
+    }
+  });
+
   it('NOACCOUNTS for a user without accounts; a blocked account gets no push', async () => {
     const home = await tempDir('tapin-push-');
     try {

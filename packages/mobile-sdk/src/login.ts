@@ -15,7 +15,7 @@ export function fetchSession(http: DeviceHttp, keys: KeyStore, account: StoredAc
  * PIN the second-factor key (derived here, never stored) signs the same statement.
  */
 export async function answerSession(
-  http: DeviceHttp, keys: KeyStore, account: StoredAccount, session: DeviceSession, decision: Decision, pin?: string, number?: number,
+  http: DeviceHttp, keys: KeyStore, account: StoredAccount, session: DeviceSession, decision: Decision, pin?: string, number?: number, notme = false,
 ): Promise<AnswerResponse> {
   const statement = loginStatement({
     sid: account.sid, hsid: session.hsid, accountid: account.accountid, challenge: session.challenge, decision,
@@ -34,5 +34,6 @@ export async function answerSession(
     signature: await keys.sign(account.accountid, statement),
     ...(pinsignature ? { pinsignature } : {}),
     ...(decision === 'approve' && number !== undefined ? { number } : {}),
+    ...(decision === 'decline' && notme ? { notme: true } : {}),
   });
 }

@@ -123,6 +123,7 @@ export const AnswerRequest = Type.Object(
     signature: B64('Auth key signature over tapin/login/1', 100),
     pinsignature: Type.Optional(B64('Second-factor signature over tapin/login/1', 100)),
     number: Type.Optional(Type.Integer({ minimum: 0, maximum: 99, description: 'Push login: the number picked among `numbers`' })),
+    notme: Type.Optional(Type.Boolean({ description: 'Push login declined with "I did not try to log in": stops pushes to the user for a while and raises an audit event' })),
   },
   { additionalProperties: false },
 );
@@ -215,3 +216,16 @@ export const ProvokeResponse = Type.Object({
   expires: Type.Integer(),
 });
 export type ProvokeResponse = Type.Static<typeof ProvokeResponse>;
+
+/** A security-relevant event the business API lists (`GET /audit`). */
+export const AuditEvent = Type.Object({
+  id: Type.String(),
+  type: Type.Union([Type.Literal('push_declined_notme')], { description: 'push_declined_notme: a user said "I did not try to log in" to a push' }),
+  at: Type.Integer({ description: 'Unix ms' }),
+  userid: Type.Union([Type.String(), Type.Null()]),
+  accountid: Type.Union([Type.String(), Type.Null()]),
+  hsid: Type.Union([Type.String(), Type.Null()]),
+  /** Until when pushes to the user are stopped (Unix ms), when the event stopped them. */
+  blockedUntil: Type.Union([Type.Integer(), Type.Null()]),
+});
+export type AuditEvent = Type.Static<typeof AuditEvent>;

@@ -160,21 +160,23 @@ program
   .description('Wait for push logins (polls the server for pending pushes) and answer them with --approve or --decline; without either, print them')
   .option('--approve', 'approve each push', false)
   .option('--decline', 'decline each push', false)
+  .option('--not-me', 'decline saying "I did not try to log in": stops pushes to you for a while and alerts the site', false)
   .option('--pin <pin>', 'the PIN, when the server asks for it')
   .option('--number <n>', 'number matching: the number the login page shows')
   .option('--interval <seconds>', 'seconds between polls', '2')
   .option('--once', 'exit after the first push is answered (or printed)', false)
-  .action(async (opts: { approve: boolean; decline: boolean; pin?: string; number?: string; interval: string; once: boolean }) => {
+  .action(async (opts: { approve: boolean; decline: boolean; notMe: boolean; pin?: string; number?: string; interval: string; once: boolean }) => {
+    if (opts.notMe) opts.decline = true;
     if (opts.approve && opts.decline) throw new TapinError('bad_request', 'Give --approve or --decline, not both.');
     const pin = pinOption(opts.pin);
     const number = opts.number === undefined ? undefined : Number(opts.number);
     if (number !== undefined && !(Number.isInteger(number) && number >= 0 && number <= 99)) throw new TapinError('bad_request', '--number is the 2-digit number the login page shows.');
     const interval = Math.max(0.2, Number(opts.interval) || 2) * 1000;
-    await listen({ approve: opts.approve, decline: opts.decline, pin, number, interval, once: opts.once });
+    await listen({ approve: opts.approve, decline: opts.decline, notMe: opts.notMe, pin, number, interval, once: opts.once });
   });
 
 /** Polls for push logins and answers each through the SDK's lifecycle; one output line per push. */
-async function listen(opts: { approve: boolean; decline: boolean; pin: string | undefined; number: number | undefined; interval: number; once: boolean }): Promise<void> {
+async function listen(opts: { approve: boolean; decline: boolean; notMe: boolean; pin: string | undefined; number: number | undefined; interval: number; once: boolean }): Promise<void> {
   const store = new FileStore(globals().home);
   let done!: () => void;
   let failed!: (e: TapinError) => void;
@@ -206,7 +208,7 @@ async function listen(opts: { approve: boolean; decline: boolean; pin: string | 
       ConfirmLogin(s, request) {
         numbersOf.set(s.id, request.numbers);
         if (!globals().json) process.stdout.write(`Push login from "${s.account?.server.name}":\n${describeInfo(request.announceinfo)}\n${request.numbers ? `  numbers: ${request.numbers.join('  ')}\n` : ''}`);
-        if (opts.decline) return void s.decline();
+        if (opts.decline) return void s.decline({ notMe: opts.notMe });
         if (!opts.approve) {
           report(s, request.numbers);
           return void s.cancel();

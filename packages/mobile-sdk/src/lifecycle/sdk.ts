@@ -223,11 +223,13 @@ export class TapinSDK implements SessionController {
     }
   }
 
-  async decline(session: TapinSession, _options: DeclineOptions): Promise<void> {
+  async decline(session: TapinSession, options: DeclineOptions): Promise<void> {
     this.expect(session, 'login', 'USER_INTERACTION');
     try {
       const account = session.account!;
-      await this.retry(session, () => answerSession(this.http, this.options.keys, account, session.device!, 'decline'));
+      // "I did not try to log in" means something only for a push: it stops pushes to the user and alerts the site.
+      const notMe = session.push && options.notMe === true;
+      await this.retry(session, () => answerSession(this.http, this.options.keys, account, session.device!, 'decline', undefined, undefined, notMe));
       await this.end(session, 'DONE', 'ABORTED');
     } catch (err) {
       await this.fail(session, err);

@@ -135,6 +135,23 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Security events the business API lists (first: a push declined with "I did not try to log in").
+  '0004_audit_events': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('sid', 'varchar(64)', (c) => c.notNull().references('servers.sid').onDelete('cascade'))
+        .addColumn('type', 'varchar(64)', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('userid', 'varchar(255)')
+        .addColumn('accountid', 'varchar(64)')
+        .addColumn('hsid', 'varchar(32)')
+        .addColumn('blocked_until', 'bigint')
+        .execute();
+      await db.schema.createIndex('audit_events_sid_id').on('audit_events').columns(['sid', 'id']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

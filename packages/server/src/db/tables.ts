@@ -115,7 +115,20 @@ export interface PushLimitTable {
   blocked_until: number | null;
 }
 
+/** Security-relevant events for the business API (`GET /audit`). */
+export interface AuditEventTable {
+  id: string;
+  sid: string;
+  type: string;
+  at: number;
+  userid: string | null;
+  accountid: string | null;
+  hsid: string | null;
+  blocked_until: number | null;
+}
+
 export interface Database {
+  audit_events: AuditEventTable;
   push_requests: PushRequestTable;
   push_limits: PushLimitTable;
   servers: ServerTable;

@@ -205,3 +205,42 @@ describe('provoke the session (canprovoke)', () => {
     expect(await pull(phone)).toEqual([]);
   });
 });
+
+describe('"I did not try to log in"', () => {
+  it('cancels, stops pushes to the user for pushBlockMs (1 h), and records an audit event the business API lists', async () => {
+    const { userid, phones } = await user();
+    const phone = phones[0]!;
+    const { nonce, hsid } = await startedSession();
+    const page = await watch(hsid);
+    await page.next();
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce })).statusCode).toBe(200);
+    await page.next();
+    const session = await phone.fetch(hsid);
+    expect((await phone.answerRaw(hsid, { ...(await phone.answerBody(session, 'decline')), notme: true })).statusCode).toBe(200);
+    expect(await page.next()).toBe(`CANCEL ${hsid} ${h.a.sid}`);
+
+    h.clock.advance(60_000); // past any back-off: what remains is the block
+    const blocked = await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce });
+    expect(errorOf(blocked).code).toBe('push_rate_limited');
+    expect(Number(blocked.headers['retry-after'])).toBe(3600 - 60);
+
+    const audit = await call('GET', '/audit');
+    expect(audit.statusCode).toBe(200);
+    const events = audit.json<{ items: Array<Record<string, unknown>> }>().items;
+    expect(events[0]).toMatchObject({ type: 'push_declined_notme', userid, accountid: phone.accountid, hsid, blockedUntil: h.clock.now() - 60_000 + 3600_000 });
+    // Another server's key sees nothing of it.
+    expect((await business(h.app, h.b.sid, h.b.apiKey)('GET', '/audit')).json<{ items: unknown[] }>().items).toEqual([]);
+
+    h.clock.advance(3600_000);
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).statusCode).toBe(200);
+  });
+
+  it('an ordinary decline stops nothing', async () => {
+    const { userid, phones } = await user();
+    const { nonce, hsid } = newSession();
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce })).statusCode).toBe(200);
+    expect((await phones[0]!.answer(await phones[0]!.fetch(hsid), 'decline')).statusCode).toBe(200);
+    h.clock.advance(10_000);
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).statusCode).toBe(200);
+  });
+});

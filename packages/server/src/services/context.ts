@@ -11,6 +11,8 @@ export interface Lifetimes {
   enrolTokenMs: number;
   /** How long finished sessions stay readable by getSession before they are purged. */
   sessionRetentionMs: number;
+  /** How long "I did not try to log in" stops pushes to that user. */
+  pushBlockMs: number;
 }
 
 export const DEFAULT_LIFETIMES: Lifetimes = {
@@ -18,6 +20,7 @@ export const DEFAULT_LIFETIMES: Lifetimes = {
   challengeMs: 2 * 60_000,
   enrolTokenMs: 10 * 60_000,
   sessionRetentionMs: 24 * 3600_000,
+  pushBlockMs: 3600_000,
 };
 
 export const MAX_PIN_FAILURES = 5;

@@ -4,7 +4,7 @@ import {
 } from '@tapin/protocol';
 import type { AccountRow, ServerRow, SessionRow } from '../store/store.js';
 import { MAX_PIN_FAILURES, type ServiceContext } from './context.js';
-import { numberChoices, pushAnswered } from './push-login.js';
+import { numberChoices, pushAnswered, pushDeclinedNotMe } from './push-login.js';
 import { PENDING_STATES, effectiveState, logoutSessionsOfAccount } from './sessions.js';
 import { requireServer, serverFlags } from './virtual-servers.js';
 
@@ -139,7 +139,10 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
       lastlogin: now, ...(pinChecked ? { lastpin: now, pin_failures: 0 } : {}),
     });
   }
-  if (row.state === 'provoked') await pushAnswered(ctx, sid, hsid, account, approve);
+  if (row.state === 'provoked') {
+    await pushAnswered(ctx, sid, hsid, account, approve);
+    if (!approve && body.notme === true) await pushDeclinedNotMe(ctx, sid, hsid, account);
+  }
   await ctx.bus.publish({ sid, hsid, type: approve ? 'LOGIN' : 'CANCEL' });
   return { hsid, state: approve ? 'loggedin' : 'cancelled', pingTime: approve ? server.ping_time : 0 };
 }

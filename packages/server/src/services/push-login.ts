@@ -1,5 +1,5 @@
 import {
-  type PendingPush, type ProvokeResponse, type SessionState, type UserContext, SERVER_FLAGS, TapinError, randomBytes, randomId,
+  type AuditEvent, type PendingPush, type ProvokeResponse, type SessionState, type UserContext, SERVER_FLAGS, TapinError, randomBytes, randomId,
 } from '@tapin/protocol';
 import type { AccountRow, SessionRow } from '../store/store.js';
 import type { PushRequestRow } from '../store/push-store.js';
@@ -135,6 +135,31 @@ export async function provokeAccount(ctx: ServiceContext, sid: string, hsid: str
 export async function pendingPushes(ctx: ServiceContext, account: AccountRow): Promise<{ items: PendingPush[] }> {
   const rows = await ctx.store.push.listPendingForAccount(account.sid, account.accountid, ctx.now());
   return { items: rows.map((r) => ({ pushid: r.pushid, sid: r.sid, hsid: r.hsid, created: r.created, expires: r.expires })) };
+}
+
+/**
+ * "I did not try to log in": someone else asked for this push. Pushes to the user stop for `pushBlockMs` and an
+ * audit event tells the business.
+ */
+export async function pushDeclinedNotMe(ctx: ServiceContext, sid: string, hsid: string, account: AccountRow): Promise<void> {
+  const now = ctx.now();
+  const until = now + ctx.lifetimes.pushBlockMs;
+  await ctx.store.push.blockUser(sid, userKey(account), until, now);
+  // Ids that sort by time (for the newest-first listing), unique by their random tail.
+  const id = `${now.toString(36).padStart(10, '0')}${randomId(8)}`;
+  await ctx.store.push.addAudit({ id, sid, type: 'push_declined_notme', at: now, userid: account.userid, accountid: account.accountid, hsid, blocked_until: until });
+}
+
+/** Security-relevant events, newest first. */
+export async function listAudit(ctx: ServiceContext, sid: string, limit: number, marker?: string): Promise<{ items: AuditEvent[]; marker: string | null }> {
+  await requireServer(ctx, sid);
+  const page = await ctx.store.push.listAudit(sid, limit, marker);
+  return {
+    items: page.items.map((r) => ({
+      id: r.id, type: r.type as AuditEvent['type'], at: r.at, userid: r.userid, accountid: r.accountid, hsid: r.hsid, blockedUntil: r.blocked_until,
+    })),
+    marker: page.marker,
+  };
 }
 
 /** A session ended (answered, cancelled): its pending pushes go, and a login resets the user's back-off. */

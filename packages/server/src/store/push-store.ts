@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { Database, PushLimitTable, PushRequestTable } from '../db/tables.js';
+import type { AuditEventTable, Database, PushLimitTable, PushRequestTable } from '../db/tables.js';
+
+export type AuditEventRow = AuditEventTable;
 
 export type PushRequestRow = PushRequestTable;
 export type PushLimitRow = PushLimitTable;
@@ -70,6 +72,31 @@ export class PushStore {
 
   async clearLimit(sid: string, userkey: string): Promise<void> {
     await this.db.updateTable('push_limits').set({ interval_ms: 0, next_allowed: 0 }).where('sid', '=', sid).where('userkey', '=', userkey).execute();
+  }
+
+  /** Stops pushes to the user until `until` (inserting the limit row when there is none). */
+  async blockUser(sid: string, userkey: string, until: number, now: number): Promise<void> {
+    const result = await this.db.updateTable('push_limits').set({ blocked_until: until })
+      .where('sid', '=', sid).where('userkey', '=', userkey).executeTakeFirst();
+    if (result.numUpdatedRows === 0n) {
+      await this.db.insertInto('push_limits')
+        .values({ sid, userkey, next_allowed: now, interval_ms: 0, last_provoke: now, blocked_until: until })
+        .onConflict((oc) => oc.columns(['sid', 'userkey']).doUpdateSet({ blocked_until: until }))
+        .execute();
+    }
+  }
+
+  async addAudit(row: AuditEventRow): Promise<void> {
+    await this.db.insertInto('audit_events').values(row).execute();
+  }
+
+  /** Newest first; `marker` is the id of the last event of the previous page (ids sort by time). */
+  async listAudit(sid: string, limit: number, marker?: string): Promise<{ items: AuditEventRow[]; marker: string | null }> {
+    let q = this.db.selectFrom('audit_events').selectAll().where('sid', '=', sid);
+    if (marker) q = q.where('id', '<', marker);
+    const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
+    const items = rows.slice(0, limit);
+    return { items, marker: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
   }
 
   async purge(now: number): Promise<void> {

@@ -1,8 +1,8 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { AccountId, ProvokeResponse, UserContext, UserId } from '@tapin/protocol';
+import { AccountId, AuditEvent, Page, ProvokeResponse, UserContext, UserId } from '@tapin/protocol';
 import Type from 'typebox';
 import type { ServiceContext } from '../../services/context.js';
-import { provokeAccount, provokeSession, provokeUser } from '../../services/push-login.js';
+import { listAudit, provokeAccount, provokeSession, provokeUser } from '../../services/push-login.js';
 import { hsidForNonce } from '../../services/sessions.js';
 import { NonceHeader, SidParams, bearer, errors } from '../schemas.js';
 
@@ -38,4 +38,16 @@ export const businessPushRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext
       summary: 'provokeLogin: push to one account',
     },
   }, async (req) => provokeAccount(ctx, req.params.sid, hsid(req.params.sid, req.headers), req.params.accountid, context(req.body)));
+
+  app.get('/audit', {
+    schema: {
+      params: SidParams, security: bearer, tags: ['audit'],
+      summary: 'Security events, newest first: push_declined_notme (a user answered a push with "I did not try to log in")',
+      querystring: Type.Object({
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        marker: Type.Optional(Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })),
+      }),
+      response: { 200: Page(AuditEvent), ...errors },
+    },
+  }, async (req) => listAudit(ctx, req.params.sid, req.query.limit ?? 100, req.query.marker));
 };
