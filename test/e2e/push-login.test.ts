@@ -1,6 +1,7 @@
 import { TapinClient, generateNonce } from '@tapin/client';
 import { FileStore } from '@tapin/mobile-sdk/node';
-import { type StoredAccount, TapinSDK, type TapinSession } from '@tapin/mobile-sdk';
+import { type StoredAccount, TapinSDK, type TapinSession, type WebSocketConstructor } from '@tapin/mobile-sdk';
+import WebSocket from 'ws';
 import type { ProvokeResponse } from '@tapin/protocol';
 import { type RunningServer, startServer } from '@tapin/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +88,44 @@ describe('push login', () => {
     expect(await sdk.pull()).toEqual([]);
     sdk.dispose();
     watcher.close();
+  });
+
+  it('SDK: the device socket delivers a push at once while the app is open; pull then finds nothing new', async () => {
+    const store = new FileStore(phoneDir.path);
+    let confirm!: (s: TapinSession) => void;
+    const confirmed = new Promise<TapinSession>((r) => (confirm = r));
+    let number = 0;
+    const sdk = new TapinSDK({
+      storage: store, keys: store, WebSocket: WebSocket as unknown as WebSocketConstructor,
+      callbacks: { ConfirmLogin: (s) => confirm(s) },
+    });
+    const close = sdk.connect();
+    try {
+      const { nonce, hsid, watcher } = await page();
+      // Whether the push comes before or after the socket has authenticated, the socket delivers it (pending
+      // pushes are sent on authentication): this SDK never pulls.
+      const sent = await provoke(`/accounts/${account.accountid}/provokelogin`, nonce);
+      expect(sent.status).toBe(200);
+      number = sent.body.number!;
+      const session = await confirmed;
+      expect(session.hsid).toBe(hsid);
+      expect(session.numbers).toContain(number);
+      expect(await sdk.pull()).toEqual([]); // the same push by pull: deduplicated
+      await session.approve({ pin: '1234', number });
+      await watcher.next('LOGIN');
+      watcher.close();
+    } finally {
+      close();
+      sdk.dispose();
+    }
+  });
+
+  it('the device socket closes on a bad or missing signature', async () => {
+    const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/device/${sid}/ws`);
+    await new Promise((r) => ws.once('open', r));
+    ws.send(JSON.stringify({ account: account.accountid, time: String(Date.now()), reqid: 'r'.repeat(20), signature: 'AAAA' }));
+    const [code] = await new Promise<[number, Buffer]>((r) => ws.once('close', (c, reason) => r([c, reason])));
+    expect(code).toBe(1008);
   });
 
   it('tapin-device listen: wrong number → CANCEL; right number → LOGIN; --decline → CANCEL', async () => {

@@ -50,15 +50,20 @@ export class DeviceHttp {
   /** A request signed with the account's key over method, path, body hash, time and a fresh request id. */
   async signed<T>(keys: KeyStore, account: StoredAccount, method: string, path: string, body?: unknown): Promise<T> {
     const raw = body === undefined ? '' : JSON.stringify(body);
+    const auth = await this.signature(keys, account, method, path, raw);
+    return this.call<T>(account.base, method, path, body, {
+      [DEVICE_HEADERS.account]: auth.account,
+      [DEVICE_HEADERS.time]: auth.time,
+      [DEVICE_HEADERS.reqid]: auth.reqid,
+      [DEVICE_HEADERS.signature]: auth.signature,
+    });
+  }
+
+  /** The parts of a signed request (also the device socket's first frame). */
+  async signature(keys: KeyStore, account: StoredAccount, method: string, path: string, raw = ''): Promise<{ account: string; time: string; reqid: string; signature: string }> {
     const time = this.options.now();
     const reqid = randomId(16);
     const statement = requestStatement({ sid: account.sid, accountid: account.accountid, method, path, time, reqid, body: sha256Base64url(raw) });
-    const signature = await keys.sign(account.accountid, statement);
-    return this.call<T>(account.base, method, path, body, {
-      [DEVICE_HEADERS.account]: account.accountid,
-      [DEVICE_HEADERS.time]: String(time),
-      [DEVICE_HEADERS.reqid]: reqid,
-      [DEVICE_HEADERS.signature]: signature,
-    });
+    return { account: account.accountid, time: String(time), reqid, signature: await keys.sign(account.accountid, statement) };
   }
 }

@@ -25,4 +25,10 @@ export const devicePaths = {
   account: (sid: string) => `/v1/device/${sid}/account`,
   /** Pending push login requests for the calling account (signed request). */
   pushes: (sid: string) => `/v1/device/${sid}/pushes`,
+  /**
+   * The device WebSocket (push delivery while the app is open). The first text frame is the signed request
+   * `{account, time, reqid, signature}` over `GET` and this path with an empty body; then the server sends
+   * `{"type":"push","pushid","sid","hsid"}` for each pending push (ids only).
+   */
+  socket: (sid: string) => `/v1/device/${sid}/ws`,
 } as const;

@@ -24,7 +24,20 @@ export interface TapinSDKOptions {
   now?: () => number;
   random?: () => number;
   pinIterations?: number;
+  /** A WebSocket constructor for the device socket (`connect()`); default: the global one (browsers, Node ≥ 22). */
+  WebSocket?: WebSocketConstructor;
 }
+
+/** The part of the standard WebSocket the SDK uses (browsers' and the `ws` package's both fit). */
+export interface WebSocketLike {
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: unknown) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(): void;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 /** Network trouble worth waiting out; anything else is an answer. */
 const TRANSIENT = new Set(['connection_error', 'server_timeout', 'unavailable']);
@@ -142,6 +155,53 @@ export class TapinSDK implements SessionController {
     this.update(session);
     void this.run(session);
     return session;
+  }
+
+  /**
+   * The device socket (DESIGN §8): while the app is open, one WebSocket per account hears of each push at once and
+   * starts its session (deduplicated with pull and Web Push). Reconnects with back-off; returns a function that
+   * closes them all.
+   */
+  connect(): () => void {
+    const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (!Ctor) throw new TapinError('bad_request', 'No WebSocket here: pass the WebSocket option.');
+    let stopped = false;
+    const sockets = new Set<WebSocketLike>();
+    const open = (account: StoredAccount, attempt: number) => {
+      if (stopped || this.disposed) return;
+      const path = devicePaths.socket(account.sid);
+      const ws = new Ctor(`${account.base.replace(/^http/, 'ws')}${path}`);
+      sockets.add(ws);
+      let ready = false;
+      ws.onopen = () => {
+        void this.http.signature(this.options.keys, account, 'GET', path).then((auth) => ws.send(JSON.stringify(auth)), () => ws.close());
+      };
+      ws.onmessage = (event) => {
+        let message: { type?: unknown; pushid?: unknown; sid?: unknown; hsid?: unknown };
+        try {
+          message = JSON.parse(String(event.data)) as typeof message;
+        } catch {
+          return;
+        }
+        if (message.type === 'ready') ready = true;
+        if (message.type === 'push' && typeof message.pushid === 'string' && typeof message.hsid === 'string' && message.sid === account.sid) {
+          this.receivePush(account, { pushid: message.pushid, sid: account.sid, hsid: message.hsid });
+        }
+      };
+      ws.onerror = () => undefined;
+      ws.onclose = () => {
+        sockets.delete(ws);
+        if (stopped || this.disposed) return;
+        const next = ready ? 0 : attempt + 1;
+        setTimeout(() => open(account, next), backoffDelay(this.backoff, next, this.options.random));
+      };
+    };
+    void this.options.storage.list().then((accounts) => accounts.forEach((a) => open(a, 0)));
+    return () => {
+      stopped = true;
+      for (const ws of sockets) ws.close();
+      sockets.clear();
+    };
   }
 
   private async run(session: TapinSession): Promise<void> {

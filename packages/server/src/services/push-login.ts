@@ -103,8 +103,12 @@ async function provoke(ctx: ServiceContext, sid: string, hsid: string, accounts:
     pushid: randomId(16), sid, hsid, accountid: a.accountid, userkey, number, state: 'pending', created: now, expires,
   })));
   await ctx.bus.publish({ sid, hsid, type: 'CONFIRMPROVOKE' });
+  for (const a of active) await ctx.bus.publish({ sid, hsid: pushChannel(a.accountid), type: 'CONFIRMPROVOKE' });
   return { hsid, state: 'provoked', accounts: active.length, number, expires };
 }
+
+/** The event-bus key on which a device socket hears that its account has a new push (the bus is keyed by sid + name). */
+export const pushChannel = (accountid: string) => `push:${accountid}`;
 
 /** `POST /session/provoke`: to the account that last logged in on this nonce, when canprovoke. */
 export async function provokeSession(ctx: ServiceContext, sid: string, hsid: string, context?: UserContext): Promise<ProvokeResponse> {

@@ -12,6 +12,7 @@ import { answerSession, fetchSession } from '../../services/device-sessions.js';
 import { enrol, enrolInfo } from '../../services/enrolment.js';
 import { pendingPushes } from '../../services/push-login.js';
 import { countingFailures } from '../client-ip.js';
+import { deviceSocket } from '../device-socket.js';
 import { SidParams, errors } from '../schemas.js';
 
 declare module 'fastify' {
@@ -113,6 +114,8 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
       params: SidParams, headers: SignedHeaders, response: { 200: Type.Object({ items: Type.Array(PendingPush) }), ...errors },
     },
   }, (req) => countingFailures(ctx, req, GUESSABLE, async () => pendingPushes(ctx, await device(req))));
+
+  deviceSocket(app, ctx);
 
   app.get('/account', {
     schema: {
