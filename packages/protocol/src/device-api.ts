@@ -31,4 +31,7 @@ export const devicePaths = {
    * `{"type":"push","pushid","sid","hsid"}` for each pending push (ids only).
    */
   socket: (sid: string) => `/v1/device/${sid}/ws`,
+  /** GET: the server's VAPID public key (applicationServerKey); POST (signed): register a Web Push subscription. */
+  vapid: (sid: string) => `/v1/device/${sid}/push/vapid`,
+  pushSubscription: (sid: string) => `/v1/device/${sid}/push/subscription`,
 } as const;

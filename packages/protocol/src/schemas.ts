@@ -229,3 +229,16 @@ export const AuditEvent = Type.Object({
   blockedUntil: Type.Union([Type.Integer(), Type.Null()]),
 });
 export type AuditEvent = Type.Static<typeof AuditEvent>;
+
+/** A Web Push subscription (the W3C PushSubscription JSON): where the push service takes pushes for this phone. */
+export const PushSubscriptionBody = Type.Object(
+  {
+    endpoint: Type.String({ minLength: 8, maxLength: 2048, pattern: '^https?://', description: 'The push service URL (https; http only when the server allows it)' }),
+    keys: Type.Object(
+      { p256dh: B64('The subscription public key (P-256, uncompressed)', 128), auth: B64('The 16-byte auth secret', 64) },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type PushSubscriptionBody = Type.Static<typeof PushSubscriptionBody>;

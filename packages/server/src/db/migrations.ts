@@ -152,6 +152,28 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_events_sid_id').on('audit_events').columns(['sid', 'id']).execute();
     },
   },
+  // Web Push (RFC 8030/8291/8292): the deployment's VAPID key pair, and the push subscriptions phones register.
+  '0005_web_push': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('vapid_keys')
+        .addColumn('id', 'varchar(16)', (c) => c.primaryKey())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('private_key_enc', 'text', (c) => c.notNull())
+        .addColumn('created', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('push_subscriptions')
+        .addColumn('endpoint', 'varchar(2048)', (c) => c.primaryKey())
+        .addColumn('sid', 'varchar(64)', (c) => c.notNull().references('servers.sid').onDelete('cascade'))
+        .addColumn('accountid', 'varchar(64)', (c) => c.notNull())
+        .addColumn('p256dh', 'varchar(128)', (c) => c.notNull())
+        .addColumn('auth', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('push_subscriptions_account').on('push_subscriptions').columns(['sid', 'accountid']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -127,7 +127,27 @@ export interface AuditEventTable {
   blocked_until: number | null;
 }
 
+/** The deployment's VAPID key pair (one row, id 'default'); the private key is sealed with the master key. */
+export interface VapidKeyTable {
+  id: string;
+  public_key: string;
+  private_key_enc: string;
+  created: number;
+}
+
+/** A Web Push subscription a phone registered for one account. */
+export interface PushSubscriptionTable {
+  endpoint: string;
+  sid: string;
+  accountid: string;
+  p256dh: string;
+  auth: string;
+  created: number;
+}
+
 export interface Database {
+  vapid_keys: VapidKeyTable;
+  push_subscriptions: PushSubscriptionTable;
   audit_events: AuditEventTable;
   push_requests: PushRequestTable;
   push_limits: PushLimitTable;

@@ -6,6 +6,7 @@ import type { PushRequestRow } from '../store/push-store.js';
 import type { ServiceContext } from './context.js';
 import { contextJson, effectiveState, ensureSession } from './sessions.js';
 import { requireServer, serverFlags } from './virtual-servers.js';
+import { sendWebPushes } from './web-push.js';
 
 /** Anti-fatigue defaults (DESIGN §8): repeated provokes for one user wait 10 s, doubling up to 1 h. */
 export const PUSH_BACKOFF_MIN_MS = 10_000;
@@ -99,9 +100,12 @@ async function provoke(ctx: ServiceContext, sid: string, hsid: string, accounts:
   // At most one pending push per user: a new one replaces the old.
   await ctx.store.push.supersedePending(sid, userkey);
   await ctx.store.push.closeSession(sid, hsid);
-  await ctx.store.push.createRequests(active.map((a): PushRequestRow => ({
+  const requests = active.map((a): PushRequestRow => ({
     pushid: randomId(16), sid, hsid, accountid: a.accountid, userkey, number, state: 'pending', created: now, expires,
-  })));
+  }));
+  await ctx.store.push.createRequests(requests);
+  // Web Push goes out in the background: the answer does not wait for push services.
+  void sendWebPushes(ctx, requests).catch(() => undefined);
   await ctx.bus.publish({ sid, hsid, type: 'CONFIRMPROVOKE' });
   for (const a of active) await ctx.bus.publish({ sid, hsid: pushChannel(a.accountid), type: 'CONFIRMPROVOKE' });
   return { hsid, state: 'provoked', accounts: active.length, number, expires };

@@ -1,5 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { AuditEventTable, Database, PushLimitTable, PushRequestTable } from '../db/tables.js';
+import type { AuditEventTable, Database, PushLimitTable, PushRequestTable, PushSubscriptionTable, VapidKeyTable } from '../db/tables.js';
+
+export type VapidKeyRow = VapidKeyTable;
+export type PushSubscriptionRow = PushSubscriptionTable;
 
 export type AuditEventRow = AuditEventTable;
 
@@ -97,6 +100,31 @@ export class PushStore {
     const rows = await q.orderBy('id', 'desc').limit(limit + 1).execute();
     const items = rows.slice(0, limit);
     return { items, marker: rows.length > limit ? (items.at(-1)?.id ?? null) : null };
+  }
+
+  getVapid(): Promise<VapidKeyRow | undefined> {
+    return this.db.selectFrom('vapid_keys').selectAll().where('id', '=', 'default').executeTakeFirst();
+  }
+
+  /** Stores the key pair unless another process stored one first; returns the stored one either way. */
+  async saveVapid(row: VapidKeyRow): Promise<VapidKeyRow> {
+    await this.db.insertInto('vapid_keys').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
+    return (await this.getVapid())!;
+  }
+
+  /** Registers (or moves to this account) a subscription, by its endpoint. */
+  async saveSubscription(row: PushSubscriptionRow): Promise<void> {
+    await this.db.insertInto('push_subscriptions').values(row)
+      .onConflict((oc) => oc.column('endpoint').doUpdateSet({ sid: row.sid, accountid: row.accountid, p256dh: row.p256dh, auth: row.auth, created: row.created }))
+      .execute();
+  }
+
+  listSubscriptions(sid: string, accountid: string): Promise<PushSubscriptionRow[]> {
+    return this.db.selectFrom('push_subscriptions').selectAll().where('sid', '=', sid).where('accountid', '=', accountid).execute();
+  }
+
+  async deleteSubscription(endpoint: string): Promise<void> {
+    await this.db.deleteFrom('push_subscriptions').where('endpoint', '=', endpoint).execute();
   }
 
   async purge(now: number): Promise<void> {

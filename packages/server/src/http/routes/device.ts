@@ -1,6 +1,6 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  AnswerRequest, AnswerResponse, DEVICE_HEADERS, DeviceSession, DeviceSessionState, EnrolRequest, EnrolResponse, Hsid, PendingPush, SignedServerParams,
+  AnswerRequest, AnswerResponse, DEVICE_HEADERS, DeviceSession, DeviceSessionState, EnrolRequest, EnrolResponse, Hsid, PendingPush, PushSubscriptionBody, SignedServerParams,
   TapinError,
 } from '@tapin/protocol';
 import type { FastifyRequest } from 'fastify';
@@ -11,6 +11,7 @@ import { authenticateDevice } from '../../services/device-auth.js';
 import { answerSession, fetchSession } from '../../services/device-sessions.js';
 import { enrol, enrolInfo } from '../../services/enrolment.js';
 import { pendingPushes } from '../../services/push-login.js';
+import { saveSubscription, vapidKeys } from '../../services/web-push.js';
 import { countingFailures } from '../client-ip.js';
 import { deviceSocket } from '../device-socket.js';
 import { SidParams, errors } from '../schemas.js';
@@ -116,6 +117,17 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
   }, (req) => countingFailures(ctx, req, GUESSABLE, async () => pendingPushes(ctx, await device(req))));
 
   deviceSocket(app, ctx);
+
+  app.get('/push/vapid', {
+    schema: { tags, summary: 'The VAPID public key to subscribe with (applicationServerKey, base64url)', params: SidParams, response: { 200: Type.Object({ publicKey: Type.String() }), ...errors } },
+  }, async () => ({ publicKey: (await vapidKeys(ctx)).publicKey }));
+
+  app.post('/push/subscription', {
+    schema: {
+      tags, summary: 'Register a Web Push subscription for the calling account (signed request); pushes then carry ids only',
+      params: SidParams, headers: SignedHeaders, body: PushSubscriptionBody, response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => saveSubscription(ctx, await device(req), req.body)));
 
   app.get('/account', {
     schema: {
