@@ -5,6 +5,7 @@ import WebSocket from 'ws';
 import type { ProvokeResponse } from '@tapin/protocol';
 import { type RunningServer, startServer } from '@tapin/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebPushReceiver } from '../../packages/server/src/test-support/web-push-receiver.js';
 import { device, tempDir } from '../support/processes.js';
 import { Watcher } from '../support/watcher.js';
 
@@ -117,6 +118,36 @@ describe('push login', () => {
     } finally {
       close();
       sdk.dispose();
+    }
+  });
+
+  it('SDK: Web Push — subscribes with the VAPID key, the push service delivers ids, receiveWebPush starts the login', async () => {
+    process.env['TAPIN_WEBPUSH_ALLOW_HTTP'] = '1';
+    const receiver = await WebPushReceiver.start();
+    const store = new FileStore(phoneDir.path);
+    let confirm!: (s: TapinSession) => void;
+    const confirmed = new Promise<TapinSession>((r) => (confirm = r));
+    const sdk = new TapinSDK({ storage: store, keys: store, callbacks: { ConfirmLogin: (s) => confirm(s) } });
+    try {
+      const vapid = await sdk.vapidKey(account);
+      await sdk.subscribeWebPush(receiver.subscription());
+      const { nonce, hsid, watcher } = await page();
+      const sent = await provoke(`/accounts/${account.accountid}/provokelogin`, nonce);
+      expect(sent.status).toBe(200);
+      const push = await receiver.next();
+      expect(push.vapidKey).toBe(vapid);
+      const session = await sdk.receiveWebPush(push.payload);
+      expect(session?.hsid).toBe(hsid);
+      expect(await sdk.receiveWebPush(push.payload)).toBeUndefined(); // a second delivery is a duplicate
+      expect(await sdk.pull()).toEqual([]);
+      await confirmed;
+      await session!.approve({ pin: '1234', number: sent.body.number! });
+      await watcher.next('LOGIN');
+      watcher.close();
+    } finally {
+      sdk.dispose();
+      await receiver.close();
+      delete process.env['TAPIN_WEBPUSH_ALLOW_HTTP'];
     }
   });
 

@@ -1,5 +1,5 @@
 import {
-  type DeviceSessionState, type LinkData, type PendingPush, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseLink,
+  type DeviceSessionState, type LinkData, type PendingPush, type PushSubscriptionBody, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseLink,
 } from '@tapin/protocol';
 import { CLIENT_VERSION } from '../device.js';
 import { DeviceHttp } from '../device-http.js';
@@ -155,6 +155,39 @@ export class TapinSDK implements SessionController {
     this.update(session);
     void this.run(session);
     return session;
+  }
+
+  /**
+   * Registers a Web Push subscription for every account at `base`'s servers (or all accounts): the app subscribes
+   * with its platform's push API (or a UnifiedPush distributor) using `vapidKey(account)` as applicationServerKey,
+   * then hands the subscription JSON here. Pushes then wake the app with ids only (`receiveWebPush`).
+   */
+  async subscribeWebPush(subscription: PushSubscriptionBody, accounts?: StoredAccount[]): Promise<void> {
+    for (const account of accounts ?? (await this.options.storage.list())) {
+      await this.http.signed<{ ok: boolean }>(this.options.keys, account, 'POST', devicePaths.pushSubscription(account.sid), subscription);
+    }
+  }
+
+  /** The server's VAPID public key (base64url), the applicationServerKey to subscribe with. */
+  async vapidKey(account: StoredAccount): Promise<string> {
+    return (await this.http.call<{ publicKey: string }>(account.base, 'GET', devicePaths.vapid(account.sid))).publicKey;
+  }
+
+  /**
+   * A Web Push message arrived (decrypted by the platform): `{"type":"push", pushid, sid, hsid, accountid}`. Starts the
+   * session like any other push channel; undefined when it is a duplicate or names no account on this phone.
+   */
+  async receiveWebPush(payload: string): Promise<TapinSession | undefined> {
+    let message: { type?: unknown; pushid?: unknown; sid?: unknown; hsid?: unknown; accountid?: unknown };
+    try {
+      message = JSON.parse(payload) as typeof message;
+    } catch {
+      return undefined;
+    }
+    const { type, pushid, sid, hsid, accountid } = message;
+    if (type !== 'push' || typeof pushid !== 'string' || typeof sid !== 'string' || typeof hsid !== 'string') return undefined;
+    const account = (await this.options.storage.list()).find((a) => a.sid === sid && a.accountid === accountid);
+    return account ? this.receivePush(account, { pushid, sid, hsid }) : undefined;
   }
 
   /**

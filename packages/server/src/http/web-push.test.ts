@@ -48,7 +48,8 @@ describe('Web Push', () => {
     expect(push.urgency).toBe('high');
     expect(Number(push.ttl)).toBeGreaterThan(0);
     const payload = JSON.parse(push.payload) as Record<string, unknown>;
-    expect(Object.keys(payload).sort()).toEqual(['hsid', 'pushid', 'sid', 'type']);
+    expect(Object.keys(payload).sort()).toEqual(['accountid', 'hsid', 'pushid', 'sid', 'type']);
+    expect(payload['accountid']).toBe(phone.accountid);
     expect(payload).toMatchObject({ type: 'push', sid: h.a.sid, hsid: res.json<{ hsid: string }>().hsid });
     expect(push.payload).not.toContain('not in the push');
 

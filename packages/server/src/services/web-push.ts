@@ -62,7 +62,7 @@ export async function sendWebPushes(ctx: ServiceContext, requests: PushRequestRo
         // transport is ours: a timeout, no redirects, and plain http only where allowed (tests, closed networks).
         const details = webpush.generateRequestDetails(
           { endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } },
-          JSON.stringify({ type: 'push', pushid: r.pushid, sid: r.sid, hsid: r.hsid }),
+          JSON.stringify({ type: 'push', pushid: r.pushid, sid: r.sid, hsid: r.hsid, accountid: r.accountid }),
           {
             vapidDetails: { subject: subjectOf(ctx), publicKey: keys.publicKey, privateKey: keys.privateKey },
             TTL: Math.max(0, Math.floor((r.expires - ctx.now()) / 1000)), urgency: 'high', contentEncoding: 'aes128gcm',

@@ -292,6 +292,7 @@ export class KyselyStore implements Store {
       .where('state', 'in', ['loggedout', 'cancelled', 'expired'])
       .where('updated', '<', now - sessionRetentionMs)
       .execute();
+    await this.push.purge(now);
   }
 
   close(): Promise<void> {
