@@ -80,6 +80,8 @@ for (const backend of backends) {
       // The master key of a PostgreSQL run goes to a temporary file, not to ./tapin.key.
       keyFile = join(tmpdir(), `tapin-push-${process.pid}-${Date.now()}.key`);
       server = await startServer({ db: setup.db, port: 0, host: '127.0.0.1', logger: false, keyFile });
+      // The VAPID key pair exists from the first start on.
+      expect(await server.ctx.store.push.getVapid()).toMatchObject({ id: 'default' });
       sid = server.created!.sid;
       apiKey = server.created!.apiKey;
       client = new TapinClient({ url: server.url, sid, apiKey });

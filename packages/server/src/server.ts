@@ -4,6 +4,7 @@ import { buildApp } from './http/app.js';
 import type { ServiceContext } from './services/context.js';
 import { expireOverdue, logoutOverdue } from './services/sessions.js';
 import { type CreatedServer, createVirtualServer } from './services/virtual-servers.js';
+import { vapidKeys } from './services/web-push.js';
 
 /**
  * The sweep runs often because it decides how soon a page learns that a phone went quiet: with pingTime 1 s a
@@ -42,6 +43,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const { ctx, keyCreated, description } = await createContext({ ...options, publicUrl });
   let created: CreatedServer | undefined;
   if ((await ctx.store.listServers()).length === 0) created = await createVirtualServer(ctx, 'Tapin');
+  // Web Push: the VAPID key pair is made at the first start and kept (DESIGN §8).
+  await vapidKeys(ctx);
 
   const app = await buildApp(ctx, { logger: options.logger, trustProxy: options.trustProxy ?? false });
   await app.listen({ port: options.port, host: options.host });
