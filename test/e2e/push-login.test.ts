@@ -115,7 +115,12 @@ for (const backend of backends) {
           ConfirmLogin: (s, r) => {
             expect(r.push).toBe(true);
             asked.push(r.numbers!);
-            void s.approve({ pin: '1234', number: pushed.body.number! });
+            // Approving without picking a number is refused on the phone, and the session waits for a pick.
+            void s.approve({ pin: '1234' }).then(() => { throw new Error('approved without a number'); }, (e: { code?: string }) => {
+              expect(e.code).toBe('bad_request');
+              expect(s.state).toBe('USER_INTERACTION');
+              void s.approve({ pin: '1234', number: pushed.body.number! });
+            });
           },
           SessionStop: (s) => stop(s),
         },

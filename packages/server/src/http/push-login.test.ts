@@ -168,6 +168,17 @@ describe('provoke a user', () => {
   });
 });
 
+describe('the device pull', () => {
+  it('needs a signed request of an active account', async () => {
+    const { phones } = await user();
+    const path = devicePaths.pushes(h.a.sid);
+    expect(errorOf(await h.app.inject({ method: 'GET', url: path })).code).toBe('bad_signature');
+    const headers = await phones[0]!.signedHeaders('GET', path);
+    expect((await h.app.inject({ method: 'GET', url: path, headers })).statusCode).toBe(200);
+    expect(errorOf(await h.app.inject({ method: 'GET', url: path, headers })).code).toBe('request_replayed');
+  });
+});
+
 describe('provoke the session (canprovoke)', () => {
   it('after a login and logout the page gets CANPROVOKE, sends PROVOKE, and the same account gets the push', async () => {
     const { phones } = await user();
