@@ -169,6 +169,20 @@ describe('session calls', () => {
     expect(calls[0]?.headers['Content-Type']).toBeUndefined();
   });
 
+  it('push login: provokeLogin, provokeUserLogin, provokeAccountLogin POST with X-Nonce and an optional context', async () => {
+    const pushed = { hsid: status.hsid, state: 'provoked', accounts: 1, number: 42, expires: 1 };
+    const { client, calls } = makeClient(json(pushed), json(pushed), json(pushed));
+    await expect(client.provokeLogin(nonce)).resolves.toMatchObject({ number: 42 });
+    await client.provokeUserLogin(nonce, 'a/b', { announceinfo: { info: { x: 'y' } } });
+    await client.provokeAccountLogin(nonce, 'acc_0123456789');
+    expect(calls.map((c) => [c.method, c.url, c.body])).toEqual([
+      ['POST', `${BASE}/session/provoke`, undefined],
+      ['POST', `${BASE}/users/a%2Fb/provokelogin`, { announceinfo: { info: { x: 'y' } } }],
+      ['POST', `${BASE}/accounts/acc_0123456789/provokelogin`, undefined],
+    ]);
+    for (const c of calls) expect(c.headers['X-Nonce']).toBe(nonce);
+  });
+
   it('registerUser: POST /session/registeruser {userid}', async () => {
     const { client, calls } = makeClient(json({ ...status, userid: 'alice' }));
     await expect(client.registerUser(nonce, 'alice')).resolves.toMatchObject({ userid: 'alice' });
@@ -196,6 +210,7 @@ describe('calls without a session', () => {
     ['blockAccount', (c) => c.blockAccount('acc_0123456789'), 'PUT', '/accounts/acc_0123456789', { blocked: true }],
     ['unblockAccount', (c) => c.unblockAccount('acc_0123456789'), 'PUT', '/accounts/acc_0123456789', { blocked: false }],
     ['assignAccount', (c) => c.assignAccount('acc_0123456789', 'bob'), 'PUT', '/accounts/acc_0123456789/user', { userid: 'bob' }],
+    ['listAudit', (c) => c.listAudit({ limit: 5 }), 'GET', '/audit?limit=5', undefined],
   ];
 
   it.each(cases)('%s', async (_name, call, method, path, body) => {

@@ -1,5 +1,5 @@
 import { generateNonce, isValidNonce } from '@tapin/protocol';
-import type { Account, ServerSettings, ServerSettingsUpdate, User, UserContext } from '@tapin/protocol';
+import type { Account, AuditEvent, ProvokeResponse, ServerSettings, ServerSettingsUpdate, User, UserContext } from '@tapin/protocol';
 import { TapinApiError } from './errors.js';
 import { request } from './http.js';
 import type { FetchLike, HttpConfig, RequestSpec } from './http.js';
@@ -129,6 +129,31 @@ export class TapinClient {
   async setContext(nonce: string, context: UserContext): Promise<LoginStatus> {
     checkNonce(nonce);
     return this.#json<LoginStatus>({ method: 'PUT', path: '/session/context', nonce, body: context });
+  }
+
+  // ---- push login (DESIGN §8): the phone gets the request; `number` is what the page shows ----
+
+  /** Pushes to the account that last logged in on this nonce (only when getSession says `canprovoke`). */
+  async provokeLogin(nonce: string, context?: UserContext): Promise<ProvokeResponse> {
+    checkNonce(nonce);
+    return this.#json<ProvokeResponse>({ method: 'POST', path: '/session/provoke', nonce, ...(context ? { body: context } : {}) });
+  }
+
+  /** Pushes to every active account of the user. */
+  async provokeUserLogin(nonce: string, userid: string, context?: UserContext): Promise<ProvokeResponse> {
+    checkNonce(nonce);
+    return this.#json<ProvokeResponse>({ method: 'POST', path: `/users/${segment(userid, 'userid')}/provokelogin`, nonce, ...(context ? { body: context } : {}) });
+  }
+
+  /** Pushes to one account. */
+  async provokeAccountLogin(nonce: string, accountid: string, context?: UserContext): Promise<ProvokeResponse> {
+    checkNonce(nonce);
+    return this.#json<ProvokeResponse>({ method: 'POST', path: `/accounts/${segment(accountid, 'accountid')}/provokelogin`, nonce, ...(context ? { body: context } : {}) });
+  }
+
+  /** Security events, newest first (e.g. push_declined_notme). */
+  async listAudit(options: { limit?: number; marker?: string } = {}): Promise<Page<AuditEvent>> {
+    return this.#json<Page<AuditEvent>>({ method: 'GET', path: '/audit', query: { limit: options.limit, marker: options.marker } });
   }
 
   /** The login QR data (a URL carrying the hsid, never the nonce). */
