@@ -30,7 +30,11 @@ const userKey = (account: AccountRow) => (account.userid === null ? `a:${account
 
 /** A 2-digit number (10–99) for number matching. */
 export function randomNumber(): number {
-  return 10 + ((randomBytes(1)[0] ?? 0) % 90);
+  // Rejection sampling: bytes 180–255 would make the low numbers likelier.
+  for (;;) {
+    const byte = randomBytes(1)[0] ?? 0;
+    if (byte < 180) return 10 + (byte % 90);
+  }
 }
 
 /** The three numbers the phone offers: the right one and two other distinct 2-digit numbers, shuffled. */
