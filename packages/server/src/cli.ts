@@ -20,6 +20,7 @@ async function withContext<T>(db: string, fn: (ctx: Awaited<ReturnType<typeof cr
   try {
     return await fn(ctx);
   } finally {
+    await ctx.bus.close();
     await ctx.store.close();
   }
 }
@@ -38,18 +39,26 @@ program
   .option('--key-file <path>', 'master key that encrypts secrets at rest (default: tapin.key beside the SQLite file; $TAPIN_SECRET_KEY overrides)')
   .option('--log-level <level>', 'fatal, error, warn, info (one line per request), debug or silent', 'warn')
   .option('--trust-proxy', 'take the client IP from X-Forwarded-For (only behind your own reverse proxy)', false)
+  .option('--redis <url>', 'redis://… shared by several instances: session events (pub/sub) and failure counters (default: $TAPIN_REDIS_URL; without it PostgreSQL shares them with LISTEN/NOTIFY and a table)', process.env['TAPIN_REDIS_URL'])
+  .option('--redis-prefix <prefix>', 'put before every Redis channel and key, so that deployments can share one Redis', process.env['TAPIN_REDIS_PREFIX'] ?? 'tapin:')
   .option('--json', 'print the startup facts as one JSON line (for scripts)', false)
-  .action(async (opts: { port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean; json: boolean }) => {
+  .action(async (opts: {
+    port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean; redis?: string; redisPrefix: string; json: boolean;
+  }) => {
     const running = await startServer({
       db: dbOf(opts), port: opts.port, host: opts.host, publicUrl: opts.publicUrl, keyFile: opts.keyFile,
-      trustProxy: opts.trustProxy,
+      trustProxy: opts.trustProxy, redis: opts.redis || undefined, redisPrefix: opts.redisPrefix,
       logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel },
     });
-    const facts = { url: running.url, publicUrl: running.ctx.publicUrl, database: running.database, sid: running.created?.sid ?? null, apiKey: running.created?.apiKey ?? null };
+    const facts = {
+      url: running.url, publicUrl: running.ctx.publicUrl, database: running.database, eventBus: running.sharing.bus, counters: running.sharing.counters,
+      sid: running.created?.sid ?? null, apiKey: running.created?.apiKey ?? null,
+    };
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(facts)}\n`);
     } else {
-      const lines = [`Tapin is running at ${running.url} (${running.database})`, `  API docs: ${running.url}/docs`];
+      const shared = running.sharing.bus === 'in-process' ? 'events in this process' : `events and counters shared through ${running.sharing.description}`;
+      const lines = [`Tapin is running at ${running.url} (${running.database}; ${shared})`, `  API docs: ${running.url}/docs`];
       if (running.keyCreated) lines.push(`  Created the master key ${running.keyCreated} — back it up; without it enrolled phones stop working.`);
       if (running.created) {
         lines.push(

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { type ContextOptions, createContext } from './context-factory.js';
+import { type ContextOptions, type CreatedContext, createContext } from './context-factory.js';
 import { buildApp } from './http/app.js';
+import { consoleBusLog } from './services/event-bus.js';
 import type { ServiceContext } from './services/context.js';
 import { expireOverdue, logoutOverdue } from './services/sessions.js';
 import { type CreatedServer, createVirtualServer } from './services/virtual-servers.js';
@@ -29,6 +30,8 @@ export interface RunningServer {
   ctx: ServiceContext;
   url: string;
   database: string;
+  /** Where events and failure counts are shared between instances (DESIGN §10). */
+  sharing: CreatedContext['sharing'];
   /** Set when the database was empty and a first virtual server was made. */
   created: CreatedServer | undefined;
   keyCreated: string | undefined;
@@ -40,14 +43,32 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   // The public URL goes into QR codes, so it must be known before the first request; with port 0 it is fixed up below.
   let publicUrl = options.publicUrl ?? `http://${shownHost}:${options.port}`;
-  const { ctx, keyCreated, description } = await createContext({ ...options, publicUrl });
+  // The bus reports connection trouble to the app's log once there is one.
+  let app: FastifyInstance | undefined;
+  const busLog: NonNullable<ContextOptions['busLog']> = (level, message, err) => {
+    if (!app) return (options.busLog ?? consoleBusLog)(level, message, err);
+    if (level === 'warn') app.log.warn({ err }, message);
+    else app.log.info(message);
+  };
+  const { ctx, keyCreated, description, sharing } = await createContext({ ...options, publicUrl, busLog });
+  const closeContext = async () => {
+    await ctx.bus.close();
+    await ctx.store.close();
+  };
   let created: CreatedServer | undefined;
-  if ((await ctx.store.listServers()).length === 0) created = await createVirtualServer(ctx, 'Tapin');
-  // Web Push: the VAPID key pair is made at the first start and kept (DESIGN §8).
-  await vapidKeys(ctx);
-
-  const app = await buildApp(ctx, { logger: options.logger, trustProxy: options.trustProxy ?? false });
-  await app.listen({ port: options.port, host: options.host });
+  try {
+    if ((await ctx.store.listServers()).length === 0) created = await createVirtualServer(ctx, 'Tapin');
+    // Web Push: the VAPID key pair is made at the first start and kept (DESIGN §8). Opening it also proves that
+    // this instance has the same master key as the others on the database.
+    await vapidKeys(ctx);
+    app = await buildApp(ctx, { logger: options.logger, trustProxy: options.trustProxy ?? false });
+    await app.listen({ port: options.port, host: options.host });
+  } catch (err) {
+    await app?.close();
+    await closeContext();
+    throw err;
+  }
+  const started = app;
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   if (!options.publicUrl) {
@@ -69,7 +90,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         purged = ctx.now();
       }
     } catch (err) {
-      app.log.error({ err }, 'session sweep failed');
+      started.log.error({ err }, 'session sweep failed');
     } finally {
       sweeping = false;
     }
@@ -78,12 +99,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   timer.unref();
 
   return {
-    app, ctx, url: `http://${shownHost}:${port}`, database: description, created, keyCreated,
+    app, ctx, url: `http://${shownHost}:${port}`, database: description, sharing, created, keyCreated,
     async close() {
       clearInterval(timer);
-      await app.close();
-      await ctx.bus.close();
-      await ctx.store.close();
+      await started.close();
+      await closeContext();
     },
   };
 }

@@ -174,6 +174,20 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('push_subscriptions_account').on('push_subscriptions').columns(['sid', 'accountid']).execute();
     },
   },
+  // Counters shared by every server process on this database (DESIGN §10): fixed-window failure counts per client IP
+  // and the like, when no Redis is configured. One row per key, updated with a single atomic upsert.
+  '0006_counters': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('counters')
+        .addColumn('key', 'varchar(300)', (c) => c.primaryKey())
+        .addColumn('window_start', 'bigint', (c) => c.notNull())
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .execute();
+      // The purge drops windows long over.
+      await db.schema.createIndex('counters_window_start').on('counters').column('window_start').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -145,7 +145,15 @@ export interface PushSubscriptionTable {
   created: number;
 }
 
+/** A shared counter: `count` events since `window_start` in a fixed window (see CounterStore). */
+export interface CounterTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
 export interface Database {
+  counters: CounterTable;
   vapid_keys: VapidKeyTable;
   push_subscriptions: PushSubscriptionTable;
   audit_events: AuditEventTable;

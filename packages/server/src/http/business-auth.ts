@@ -9,13 +9,13 @@ import { checkNotLimited } from './client-ip.js';
  * so an unauthenticated caller learns nothing about the routes. Failures count against the client IP.
  */
 export async function authenticateBusiness(ctx: ServiceContext, request: FastifyRequest): Promise<void> {
-  checkNotLimited(ctx, request);
+  await checkNotLimited(ctx, request);
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   const parsed = match?.[1] ? parseApiKey(match[1]) : undefined;
   const row = parsed ? await ctx.store.getApiKey(parsed.keyid) : undefined;
   if (!parsed || !row || !secretMatches(parsed.secret, row.hash)) {
-    ctx.ipFailures.fail(request.ip);
+    await ctx.ipFailures.fail(request.ip);
     throw new TapinError('unauthorized');
   }
   const sid = (request.params as { sid?: string }).sid;

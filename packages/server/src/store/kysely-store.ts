@@ -1,21 +1,27 @@
 import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Database } from '../db/tables.js';
+import { CounterStore } from './counter-store.js';
 import { PushStore } from './push-store.js';
 import {
   type AccountRow, type ApiKeyRow, DuplicateKeyError, type EnrolTokenRow, type ListOptions, type OtpAttempt, type PageOf,
   type ServerRow, type SessionGuard, type SessionKey, type SessionRow, type Store, type UserRow,
 } from './store.js';
 
+/** Counter windows are purged this long after they began: longer than any window in use (a minute or an hour). */
+const COUNTER_RETENTION_MS = 2 * 3600_000;
+
 /** The one Store implementation, over Kysely, for SQLite and PostgreSQL alike. */
 export class KyselyStore implements Store {
   readonly dialect: 'sqlite' | 'postgres';
   readonly push: PushStore;
+  readonly counters: CounterStore;
   private readonly db: Kysely<Database>;
 
   constructor(private readonly handle: DatabaseHandle) {
     this.db = handle.db;
     this.push = new PushStore(handle.db);
+    this.counters = new CounterStore(handle.db);
     this.dialect = handle.dialect;
   }
 
@@ -293,6 +299,7 @@ export class KyselyStore implements Store {
       .where('updated', '<', now - sessionRetentionMs)
       .execute();
     await this.push.purge(now);
+    await this.counters.purge(now - COUNTER_RETENTION_MS);
   }
 
   close(): Promise<void> {

@@ -594,6 +594,31 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         for (const n of [4, 5, 6]) expect(await store.getSession(S1, hsid(n))).toBeDefined();
       });
     });
+
+    describe('counters', () => {
+      it('count in fixed windows: up by one while a window is open, a new window once it is over', async () => {
+        expect(await store.counters.get('fail:ip:198.51.100.1')).toBeUndefined();
+        expect(await store.counters.add('fail:ip:198.51.100.1', T0, 60_000)).toEqual({ count: 1, windowStart: T0 });
+        expect(await store.counters.add('fail:ip:198.51.100.1', T0 + 59_999, 60_000)).toEqual({ count: 2, windowStart: T0 });
+        expect(await store.counters.add('fail:ip:198.51.100.2', T0 + 10, 60_000)).toEqual({ count: 1, windowStart: T0 + 10 });
+        expect(await store.counters.get('fail:ip:198.51.100.1')).toEqual({ count: 2, windowStart: T0 });
+        expect(await store.counters.add('fail:ip:198.51.100.1', T0 + 60_000, 60_000)).toEqual({ count: 1, windowStart: T0 + 60_000 });
+      });
+
+      it('lose no count when many are added at once', async () => {
+        const results = await Promise.all(Array.from({ length: 25 }, () => store.counters.add('fail:ip:2001:db8::1', T0, 60_000)));
+        expect(results.map((r) => r.count).sort((x, y) => x - y)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+      });
+
+      it('are purged two hours after their window began', async () => {
+        const now = T0 + 10 * 3600_000;
+        await store.counters.add('old', now - 2 * 3600_000 - 1, 60_000);
+        await store.counters.add('recent', now - 2 * 3600_000 + 1, 60_000);
+        await store.purge(now, 24 * 3600_000);
+        expect(await store.counters.get('old')).toBeUndefined();
+        expect(await store.counters.get('recent')).toBeDefined();
+      });
+    });
   });
 }
 

@@ -1,3 +1,4 @@
+import type { CounterStore } from './counter-store.js';
 import type { PushStore } from './push-store.js';
 import type { AccountTable, ApiKeyTable, EnrolTokenTable, ServerTable, SessionTable, UserTable } from '../db/tables.js';
 
@@ -53,6 +54,8 @@ export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Push login requests and their limits (DESIGN §8). */
   readonly push: PushStore;
+  /** Fixed-window counters shared by every process on the database (failure limits without Redis). */
+  readonly counters: CounterStore;
 
   createServer(row: ServerRow): Promise<void>;
   getServer(sid: string): Promise<ServerRow | undefined>;
@@ -116,7 +119,7 @@ export interface Store {
 
   /** Remembers a signed request's id until `expires`; false if it was seen before (a replay). */
   claimRequestId(reqid: string, expires: number): Promise<boolean>;
-  /** Drops what has outlived its use: old request ids, used or expired enrol tokens, long-finished sessions. */
+  /** Drops what has outlived its use: old request ids, used or expired enrol tokens, long-finished sessions, old counters. */
   purge(now: number, sessionRetentionMs: number): Promise<void>;
 
   close(): Promise<void>;
