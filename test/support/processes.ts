@@ -14,13 +14,18 @@ export interface ServerProcess {
   url: string;
   sid: string;
   apiKey: string;
+  /** Everything the startup line said (publicUrl, database, eventBus, counters, …). */
+  facts: Record<string, unknown>;
   child: ChildProcess;
   stop(): Promise<void>;
 }
 
-/** Starts a real `tapin serve` process on a free port and reads its startup line. */
-export async function startServerProcess(db = ':memory:', extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [TAPIN_CLI, 'serve', '--db', db, '--port', '0', '--json', '--log-level', 'warn'], {
+/**
+ * Starts a real `tapin serve` process on a free port and reads its startup line. `extraArgs` come after the
+ * defaults, so they may also override them (`--port 8471`: the last one counts).
+ */
+export async function startServerProcess(db = ':memory:', extraEnv: Record<string, string> = {}, extraArgs: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [TAPIN_CLI, 'serve', '--db', db, '--port', '0', '--json', '--log-level', 'warn', ...extraArgs], {
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -34,6 +39,7 @@ export async function startServerProcess(db = ':memory:', extraEnv: Record<strin
   const facts = JSON.parse(line) as { url: string; sid: string; apiKey: string };
   return {
     ...facts,
+    facts: facts as unknown as Record<string, unknown>,
     child,
     stop: () =>
       new Promise<void>((res) => {

@@ -60,7 +60,12 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     if ((await ctx.store.listServers()).length === 0) created = await createVirtualServer(ctx, 'Tapin');
     // Web Push: the VAPID key pair is made at the first start and kept (DESIGN §8). Opening it also proves that
     // this instance has the same master key as the others on the database.
-    await vapidKeys(ctx);
+    await vapidKeys(ctx).catch((err: unknown) => {
+      if (err instanceof Error && /unable to authenticate/.test(err.message)) {
+        throw new Error(`the master key cannot open the secrets stored in ${description}: every instance on one database needs the same key (TAPIN_SECRET_KEY or key file)`);
+      }
+      throw err;
+    });
     app = await buildApp(ctx, { logger: options.logger, trustProxy: options.trustProxy ?? false });
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
