@@ -284,6 +284,27 @@ for (const mode of modes) {
       for (const w of [first, second, done]) w.watcher.close();
     });
 
+    it('PostgreSQL dropping every connection of both instances costs nothing: they reconnect and deliver across again', async () => {
+      const admin = new pg.Client({ connectionString: db.url });
+      await admin.connect();
+      try {
+        const killed = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+        expect(killed.rowCount).toBeGreaterThan(0);
+        if (mode.bus === 'postgres') {
+          // Each instance LISTENs again on a new connection of its own.
+          await expect.poll(async () => (await admin.query("SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'tapin-%-listen'")).rowCount, { timeout: 10_000 }).toBe(2);
+        }
+      } finally {
+        await admin.end();
+      }
+      for (const p of [a, b]) expect(p.child.exitCode).toBeNull();
+      const { nonce, qr, watcher } = await watchedSession(clientB, baseA);
+      await net.answer(baseB, await net.fetch(baseB, qr.hsid));
+      expect(await watcher.next('LOGIN')).toBe(`LOGIN ${qr.hsid} ${sid}`);
+      expect((await clientA.getSession(nonce)).loggedin).toBe(true);
+      watcher.close();
+    });
+
     it('an instance with another master key refuses to start on the database', async () => {
       await expect(start(await freePort(), { TAPIN_SECRET_KEY: OTHER_SECRET })).rejects.toThrow(/same key/);
     });

@@ -90,6 +90,10 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     types,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
+  // An idle connection that breaks (PostgreSQL restarted, a failover, an administrator ending it) emits 'error' on
+  // the pool, and an unheard 'error' ends the process. The pool drops that connection and makes a new one when
+  // needed, so a warning is all it takes.
+  pool.on('error', (err) => console.warn(`tapin: an idle PostgreSQL connection was lost (${err.message}); it will be replaced`));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
