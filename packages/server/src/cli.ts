@@ -38,12 +38,17 @@ program
   .option('--public-url <url>', 'the URL phones reach this server at; it goes into QR codes (default: http://<host>:<port>)', process.env['TAPIN_PUBLIC_URL'])
   .option('--key-file <path>', 'master key that encrypts secrets at rest (default: tapin.key beside the SQLite file; $TAPIN_SECRET_KEY overrides)')
   .option('--log-level <level>', 'fatal, error, warn, info (one line per request), debug or silent', 'warn')
-  .option('--trust-proxy', 'take the client IP from X-Forwarded-For (only behind your own reverse proxy)', false)
+  .option(
+    '--trust-proxy [addresses]',
+    'take the client IP from X-Forwarded-For, behind your own reverse proxy or load balancer: with no value from any peer (only when the proxy replaces the header), ' +
+      'else only from these comma-separated addresses/CIDRs (e.g. 10.0.0.0/8)',
+    false,
+  )
   .option('--redis <url>', 'redis://… shared by several instances: session events (pub/sub) and failure counters (default: $TAPIN_REDIS_URL; without it PostgreSQL shares them with LISTEN/NOTIFY and a table)', process.env['TAPIN_REDIS_URL'])
   .option('--redis-prefix <prefix>', 'put before every Redis channel and key, so that deployments can share one Redis', process.env['TAPIN_REDIS_PREFIX'] ?? 'tapin:')
   .option('--json', 'print the startup facts as one JSON line (for scripts)', false)
   .action(async (opts: {
-    port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean; redis?: string; redisPrefix: string; json: boolean;
+    port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean | string; redis?: string; redisPrefix: string; json: boolean;
   }) => {
     const running = await startServer({
       db: dbOf(opts), port: opts.port, host: opts.host, publicUrl: opts.publicUrl, keyFile: opts.keyFile,

@@ -81,7 +81,7 @@ export async function createContext(options: ContextOptions): Promise<CreatedCon
       const prefix = options.redisPrefix ?? DEFAULT_REDIS_PREFIX;
       const redisBus = await RedisEventBus.connect(options.redis, { prefix, log });
       bus = redisBus;
-      ipFailures = new RedisFailureLimiter(redisBus.commands, `${prefix}fail:ip:`, limits);
+      ipFailures = new RedisFailureLimiter(redisBus.commands, `${prefix}fail:ip:`, limits, log);
       sharing = { bus: 'redis', counters: 'redis', description: describeRedisUrl(options.redis) };
     } else {
       bus = handle.dialect === 'postgres' ? await PostgresEventBus.connect(options.db, { log }) : new InProcessEventBus();

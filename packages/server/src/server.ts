@@ -20,7 +20,8 @@ export interface ServeOptions extends Omit<ContextOptions, 'publicUrl'> {
   host: string;
   publicUrl?: string | undefined;
   logger?: FastifyServerOptions['logger'];
-  trustProxy?: boolean;
+  /** See AppOptions.trustProxy. */
+  trustProxy?: boolean | string;
   /** How often overdue sessions are marked expired, silent phones' sessions logged out, and old rows purged. */
   sweepIntervalMs?: number;
 }

@@ -19,7 +19,11 @@ export const BODY_LIMIT = 64 * 1024;
 
 export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
-  trustProxy?: boolean;
+  /**
+   * Take the client IP from X-Forwarded-For: `true` trusts every hop (only when the proxy in front replaces the
+   * header rather than appending to it), a string trusts only the listed addresses/CIDRs (comma-separated).
+   */
+  trustProxy?: boolean | string;
 }
 
 /** The HTTP application: business API, device API, browser WebSocket and docs as separate plugins over one context. */

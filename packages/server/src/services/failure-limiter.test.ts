@@ -90,7 +90,10 @@ const backends: Backend[] = [
     shared: true,
     open: async (limits) => {
       const prefix = `tapin-test-${randomBytes(5).toString('hex')}:fail:`;
-      const clients = [new Redis(REDIS_URL!), new Redis(REDIS_URL!)];
+      // Connected before use, as the bus's command connection is (a limiter lets everything through while its
+      // connection is not ready).
+      const clients = [new Redis(REDIS_URL!, { lazyConnect: true }), new Redis(REDIS_URL!, { lazyConnect: true })];
+      await Promise.all(clients.map((c) => c.connect()));
       return {
         limiters: [new RedisFailureLimiter(clients[0]!, prefix, limits), new RedisFailureLimiter(clients[1]!, prefix, limits)],
         async dispose() {

@@ -60,7 +60,9 @@ export class RedisEventBus implements EventBus {
     this.channel = `${this.prefix}events`;
     this.log = options.log ?? consoleBusLog;
     const common: RedisOptions = { lazyConnect: true };
-    this.commands = new Redis(url, { ...common, connectionName: `tapin-${this.origin}-pub` });
+    // While Redis is away a command waits for one reconnection attempt, then fails, so that nothing piles up (see
+    // publish and RedisFailureLimiter: neither makes a request wait for Redis while it is known to be away).
+    this.commands = new Redis(url, { ...common, maxRetriesPerRequest: 1, connectionName: `tapin-${this.origin}-pub` });
     this.subscriber = new Redis(url, { ...common, connectionName: `tapin-${this.origin}-sub` });
     this.watch(this.commands, 'publisher');
     this.watch(this.subscriber, 'subscriber');
@@ -104,12 +106,12 @@ export class RedisEventBus implements EventBus {
   async publish(event: SessionEvent): Promise<void> {
     if (this.closed) return;
     this.local.deliver(event);
-    try {
-      await this.commands.publish(this.channel, encodeEvent(this.origin, event));
-    } catch (err) {
-      // The change is already stored; failing the request now would only make its caller believe it was not.
+    // The change is already stored; failing the request now would only make its caller believe it was not.
+    const sent = this.commands.publish(this.channel, encodeEvent(this.origin, event)).catch((err: unknown) => {
       this.log('warn', 'publish to Redis failed', err);
-    }
+    });
+    // While Redis is away the message waits for the next reconnection attempt; the request does not.
+    if (this.commands.status === 'ready') await sent;
   }
 
   subscribe(sid: string, hsid: string, listener: SessionListener): () => void {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { type BusLog, consoleBusLog } from './event-bus.js';
 import type { FailureLimiter, FailureLimits } from './failure-limiter.js';
 
 /**
@@ -22,25 +23,56 @@ return t`;
  * The failure limiter in Redis: a key per counted thing (`<prefix>fail:<name>:<key>`) that lives for the window
  * (Redis expires it, so nothing needs purging). Windows are timed by Redis's clock, the same for every instance.
  * Uses the event bus's command connection: no connection of its own.
+ *
+ * While Redis cannot be reached the limiter lets everything through (and says so in the log, every 10 s at most)
+ * rather than refuse every request: it is defence in depth against guessing secrets that are long and random
+ * anyway (API keys, enrol codes, signatures), while the limits that guard short secrets — wrong PINs and offline
+ * codes — are kept in the database and hold regardless. An outage of Redis must not be an outage of logins.
  */
 export class RedisFailureLimiter implements FailureLimiter {
   readonly maxFailures: number;
   readonly windowMs: number;
+  private warnedAt = -Infinity;
 
   constructor(
     private readonly redis: Redis,
     private readonly keyPrefix: string,
     limits: FailureLimits,
+    private readonly log: BusLog = consoleBusLog,
   ) {
     this.maxFailures = limits.maxFailures;
     this.windowMs = limits.windowMs;
   }
 
   async blockedFor(key: string): Promise<number> {
-    return Number(await this.redis.eval(CHECK, 1, `${this.keyPrefix}${key}`, this.maxFailures));
+    // Known to be away (reconnecting): answer now instead of waiting for the next reconnection attempt.
+    if (this.redis.status !== 'ready') {
+      this.unavailable(new Error(`connection ${this.redis.status}`));
+      return 0;
+    }
+    try {
+      return Number(await this.redis.eval(CHECK, 1, `${this.keyPrefix}${key}`, this.maxFailures));
+    } catch (err) {
+      this.unavailable(err);
+      return 0;
+    }
   }
 
   async fail(key: string): Promise<void> {
-    await this.redis.eval(FAIL, 1, `${this.keyPrefix}${key}`, this.windowMs);
+    if (this.redis.status !== 'ready') {
+      this.unavailable(new Error(`connection ${this.redis.status}`));
+      return;
+    }
+    try {
+      await this.redis.eval(FAIL, 1, `${this.keyPrefix}${key}`, this.windowMs);
+    } catch (err) {
+      this.unavailable(err);
+    }
+  }
+
+  private unavailable(err: unknown): void {
+    if (Date.now() - this.warnedAt < 10_000) return;
+    this.warnedAt = Date.now();
+    this.log('warn', 'Redis cannot be reached: per-IP failure limits are not enforced until it is back', err);
   }
 }
