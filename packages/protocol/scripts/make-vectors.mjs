@@ -268,6 +268,12 @@ const serverParams = {
   serverFlags: ['ENABLE_OTP'],
   issued: BOUNDARY_MS,
 };
+const pinChangeFields = {
+  sid: SID,
+  accountid: ACCOUNTID,
+  oldpinpk: P.toBase64url(p256.getPublicKey(seed('old pin key'), false)),
+  pinpk: P.toBase64url(p256.getPublicKey(seed('new pin key'), false)),
+};
 const statementCase = (kind, fields, bytes) => {
   const text = new TextDecoder().decode(bytes);
   return { kind, label: P.LABELS[kind], fields, text, sha256: P.toHex(sha256(bytes)) };
@@ -278,6 +284,8 @@ const statements = [
   statementCase('enrol', enrolFields, P.enrolStatement(enrolFields)),
   statementCase('request', requestFields, P.requestStatement(requestFields)),
   statementCase('server', serverParams, P.serverParamsStatement(serverParams)),
+  statementCase('pin', pinChangeFields, P.pinChangeStatement(pinChangeFields)),
+  statementCase('pin', { ...pinChangeFields, oldpinpk: null }, P.pinChangeStatement({ ...pinChangeFields, oldpinpk: null })),
 ];
 const announceHashes = [
   { announceinfo: ANNOUNCE, canonical: P.canonicalJson(ANNOUNCE), hash: P.hashAnnounceinfo(ANNOUNCE) },

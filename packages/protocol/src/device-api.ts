@@ -16,13 +16,24 @@ export const REQUEST_WINDOW_MS = 120_000;
 export const devicePaths = {
   enrolInfo: (sid: string, token: string) => `/v1/device/${sid}/enrol/${token}`,
   enrol: (sid: string) => `/v1/device/${sid}/enrol`,
-  fetchSession: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/fetch`,
+  /** With `returnUrl` (app-to-app login) the server checks it against the allowed return URLs first. */
+  fetchSession: (sid: string, hsid: string, returnUrl?: string) =>
+    `/v1/device/${sid}/sessions/${hsid}/fetch${returnUrl === undefined ? '' : `?return=${encodeURIComponent(returnUrl)}`}`,
   answer: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/answer`,
-  /** Keeps a logged-in session alive when pingTime > 0 (signed request). */
-  ping: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/ping`,
+  /**
+   * Keeps a logged-in session alive when pingTime > 0 (signed request). An in-app login adds `idle`, the seconds
+   * since the user last used the app: at or past the server's inactivityTimeout the session ends.
+   */
+  ping: (sid: string, hsid: string, idleSeconds?: number) =>
+    `/v1/device/${sid}/sessions/${hsid}/ping${idleSeconds === undefined ? '' : `?idle=${Math.max(0, Math.floor(idleSeconds))}`}`,
   /** Ends a session this account logged in (signed request). */
   logout: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/logout`,
+  /** GET: the calling account's state; DELETE: the phone removes its own account (signed requests). */
   account: (sid: string) => `/v1/device/${sid}/account`,
+  /** In-app login (signed request): a fresh session for the calling account; answer it like any other. */
+  appLogin: (sid: string) => `/v1/device/${sid}/app-login`,
+  /** Change the PIN (signed request, body PinChangeRequest). */
+  pin: (sid: string) => `/v1/device/${sid}/pin`,
   /** Pending push login requests for the calling account (signed request). */
   pushes: (sid: string) => `/v1/device/${sid}/pushes`,
   /**

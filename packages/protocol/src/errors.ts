@@ -36,6 +36,7 @@ export const ERRORS = {
   push_no_accounts: { status: 409, message: 'Nobody to push to: no active account.' },
   push_not_allowed: { status: 409, message: 'This session cannot be provoked (canprovoke is false).' },
   number_wrong: { status: 403, message: 'The wrong number was picked: the login is cancelled.' },
+  return_url_not_allowed: { status: 403, message: 'The return URL is not one this server allows (setting returnUrls): nothing was approved.', userError: 52 },
   internal: { status: 500, message: 'Internal server error.', userError: 49 },
   unavailable: { status: 503, message: 'The service is unavailable.', userError: 49 },
   // Errors the SDK raises on the phone; they never come from the server.

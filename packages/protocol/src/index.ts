@@ -4,6 +4,7 @@ export * from './crockford.js';
 export * from './nonce.js';
 export * from './hsid.js';
 export * from './links.js';
+export * from './return-urls.js';
 export * from './canonical-json.js';
 export * from './statements.js';
 export * from './signing.js';

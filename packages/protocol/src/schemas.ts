@@ -112,8 +112,43 @@ export const DeviceSession = Type.Object({
   pingTime: Type.Integer(),
   /** Push login with number matching: the three numbers to choose from; the page shows the right one. */
   numbers: Type.Optional(Type.Array(Type.Integer({ minimum: 10, maximum: 99 }), { minItems: 3, maxItems: 3 })),
+  /**
+   * App-to-app login: the return URL the phone asked about (`?return=` on the fetch), normalized, once the server has
+   * matched it against the virtual server's `returnUrls`. The phone sends the user there after answering, and
+   * nowhere else.
+   */
+  returnUrl: Type.Optional(Type.String()),
 });
 export type DeviceSession = Type.Static<typeof DeviceSession>;
+
+/** In-app login: what the app may say about the session it asks for (shown in the phone's own session overview). */
+export const AppLoginRequest = Type.Object(
+  { announceinfo: Type.Optional(SessionInfo), sessioninfo: Type.Optional(SessionInfo) },
+  { additionalProperties: false },
+);
+export type AppLoginRequest = Type.Static<typeof AppLoginRequest>;
+
+/**
+ * In-app login: a fresh session made for the calling account, already opened (challenge issued), plus the web
+ * nonce the app hands to its own back-end, which reads the login with getSession.
+ */
+export const AppLoginResponse = Type.Object({
+  ...DeviceSession.properties,
+  nonce: Type.String({ description: 'The session nonce: for the app\'s own back-end only (it reads the login with getSession)' }),
+  inactivityTimeout: Type.Integer({ description: 'Seconds without use of the app after which a session kept alive by pings ends (0 = never)' }),
+});
+export type AppLoginResponse = Type.Static<typeof AppLoginResponse>;
+
+/** A PIN change (signed request): both second-factor keys sign `tapin/pin/1`. */
+export const PinChangeRequest = Type.Object(
+  {
+    pinpk: B64('The new second-factor public key', 100),
+    pinsignature: Type.Optional(B64('The current second-factor key over tapin/pin/1 (proves the current PIN; absent for a headless account)', 100)),
+    newpinsignature: B64('The new second-factor key over tapin/pin/1', 100),
+  },
+  { additionalProperties: false },
+);
+export type PinChangeRequest = Type.Static<typeof PinChangeRequest>;
 
 export const AnswerRequest = Type.Object(
   {
@@ -168,6 +203,8 @@ export const ServerSettings = Type.Object({
   pinTimeout: Type.Integer(),
   pinTransTimeout: Type.Integer(),
   serverFlags: Type.Array(Type.String()),
+  returnUrls: Type.Array(Type.String(), { description: 'Where app-to-app logins may send the user back to (scheme://host[:port][/path] prefixes)' }),
+  inactivityTimeout: Type.Integer({ description: 'Seconds: an in-app login kept alive by pings ends after this long without use of the app (0 = never)' }),
 });
 export type ServerSettings = Type.Static<typeof ServerSettings>;
 
@@ -179,6 +216,11 @@ export const ServerSettingsUpdate = Type.Object(
     pinTimeout: Type.Optional(Type.Integer({ minimum: -1, maximum: 525_600, description: 'Minutes; -1 never ask the PIN, 0 always' })),
     pinTransTimeout: Type.Optional(Type.Integer({ minimum: -1, maximum: 525_600 })),
     serverFlags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Z0-9_]+$' }), { maxItems: 32 })),
+    returnUrls: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2048 }), {
+      maxItems: 32,
+      description: 'App-to-app login: allowed return URLs, each scheme://host[:port][/path]; a return URL must have the same scheme, host and port and a path at or below one of them',
+    })),
+    inactivityTimeout: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400, description: 'Seconds; an in-app login ends after this long without use of the app (0 = never; default 300)' })),
   },
   { additionalProperties: false },
 );

@@ -7,6 +7,7 @@ import {
   hashAnnounceinfo,
   LABELS,
   loginStatement,
+  pinChangeStatement,
   requestStatement,
   serverParamsStatement,
   sha256Base64url,
@@ -37,6 +38,9 @@ describe('statements', () => {
       'tapin/enrol/1\n{"authpk":"a","description":"d","pinpk":null,"sid":"s","token":"t"}',
     );
     expect(utf8Decode(requestStatement({ sid: 's', accountid: 'a', method: 'GET', path: '/p', time: 1, reqid: 'r', body: '' }))).toMatch(/^tapin\/request\/1\n\{"accountid"/);
+    expect(utf8Decode(pinChangeStatement({ sid: 's', accountid: 'a', oldpinpk: null, pinpk: 'p', extra: 'ignored' } as Parameters<typeof pinChangeStatement>[0]))).toBe(
+      'tapin/pin/1\n{"accountid":"a","oldpinpk":null,"pinpk":"p","sid":"s"}',
+    );
     expect(utf8Decode(serverParamsStatement({ sid: 's', name: 'n', logo: '', publicUrl: 'u', serverpk: 'k', pingTime: 0, pinTimeout: 0, serverFlags: [], issued: 0 }))).toMatch(/^tapin\/server\/1\n\{"issued":0,/);
   });
 

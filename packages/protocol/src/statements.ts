@@ -13,6 +13,7 @@ export const LABELS = {
   enrol: 'tapin/enrol/1',
   request: 'tapin/request/1',
   server: 'tapin/server/1',
+  pin: 'tapin/pin/1',
 } as const;
 
 export type Decision = 'approve' | 'decline';
@@ -51,6 +52,18 @@ export interface RequestFields {
   body: string;
 }
 
+/**
+ * A PIN change: the old second-factor key (proving the old PIN) and the new one (proving possession) both sign
+ * this, so the server learns nothing that lets it test PINs, and a wrong old PIN counts as a wrong PIN.
+ */
+export interface PinChangeFields {
+  sid: string;
+  accountid: string;
+  /** The second-factor public key being replaced (null when a headless account sets its first PIN). */
+  oldpinpk: string | null;
+  pinpk: string;
+}
+
 /** Server parameters the phone receives at enrolment, signed with the virtual server's key. */
 export interface ServerParams {
   sid: string;
@@ -76,6 +89,8 @@ export const enrolStatement = (f: EnrolFields): Uint8Array =>
   statement(LABELS.enrol, { sid: f.sid, token: f.token, authpk: f.authpk, pinpk: f.pinpk, description: f.description });
 export const requestStatement = (f: RequestFields): Uint8Array =>
   statement(LABELS.request, { sid: f.sid, accountid: f.accountid, method: f.method, path: f.path, time: f.time, reqid: f.reqid, body: f.body });
+export const pinChangeStatement = (f: PinChangeFields): Uint8Array =>
+  statement(LABELS.pin, { sid: f.sid, accountid: f.accountid, oldpinpk: f.oldpinpk, pinpk: f.pinpk });
 export const serverParamsStatement = (p: ServerParams): Uint8Array =>
   statement(LABELS.server, {
     sid: p.sid, name: p.name, logo: p.logo, publicUrl: p.publicUrl, serverpk: p.serverpk, pingTime: p.pingTime,

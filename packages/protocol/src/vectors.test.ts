@@ -20,11 +20,13 @@ import {
   hashAnnounceinfo,
   LABELS,
   loginStatement,
+  pinChangeStatement,
   requestStatement,
   serverParamsStatement,
   sha256Base64url,
   type EnrolFields,
   type LoginFields,
+  type PinChangeFields,
   type RequestFields,
   type ServerParams,
 } from './statements.js';
@@ -78,6 +80,7 @@ interface Vectors {
     | { kind: 'enrol'; label: string; fields: EnrolFields; text: string; sha256: string }
     | { kind: 'request'; label: string; fields: RequestFields; text: string; sha256: string }
     | { kind: 'server'; label: string; fields: ServerParams; text: string; sha256: string }
+    | { kind: 'pin'; label: string; fields: PinChangeFields; text: string; sha256: string }
   )[];
   announceinfoHashes: { announceinfo: SessionInfo | null; canonical: string; hash: string }[];
   enrolTokenHash: { token: string; hash: string };
@@ -234,6 +237,7 @@ describe('vectors.json', () => {
         case 'enrol': return enrolStatement(s.fields);
         case 'request': return requestStatement(s.fields);
         case 'server': return serverParamsStatement(s.fields);
+        case 'pin': return pinChangeStatement(s.fields);
       }
     };
 

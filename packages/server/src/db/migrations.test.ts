@@ -29,3 +29,12 @@ it('0002 adds the offline-code counters and the ping deadline to existing rows',
   // Running again is a no-op.
   await migrate(db);
 });
+
+it('0007 gives existing virtual servers no return URLs and a 5-minute in-app inactivity timeout', async () => {
+  sqlite = new SQLite(':memory:');
+  db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrate(db, '0006_counters');
+  sqlite.prepare(`insert into servers values ('srv-0001', 'n', '', 'pk', 'enc', 30, 0, 0, '[]', 1)`).run();
+  await migrate(db);
+  expect(sqlite.prepare('select return_urls, inactivity_timeout from servers').get()).toEqual({ return_urls: '[]', inactivity_timeout: 300 });
+});

@@ -188,6 +188,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('counters_window_start').on('counters').column('window_start').execute();
     },
   },
+  // The authenticator app: where app-to-app logins may return to (JSON list) and the in-app login inactivity timeout (s).
+  '0007_app_settings': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('servers').addColumn('return_urls', 'text', (c) => c.notNull().defaultTo('[]')).execute();
+      await db.schema.alterTable('servers').addColumn('inactivity_timeout', 'integer', (c) => c.notNull().defaultTo(300)).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

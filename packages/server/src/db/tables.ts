@@ -15,6 +15,10 @@ export interface ServerTable {
   pin_trans_timeout: number;
   server_flags: string;
   created: number;
+  /** JSON list of allowed app-to-app return URLs (see matchReturnUrl). */
+  return_urls: string;
+  /** Seconds without use of the app after which an in-app login ends (0 = never). */
+  inactivity_timeout: number;
 }
 
 export interface ApiKeyTable {

@@ -32,12 +32,18 @@ async function reread(ctx: ServiceContext, row: SessionRow): Promise<SessionRow>
  * A ping moves a logged-in session's deadline to two ping intervals from now. A session that has ended is answered
  * with its state (200), so the phone learns it is over; a late ping does not revive a session whose deadline passed.
  */
-export async function pingSession(ctx: ServiceContext, account: AccountRow, hsid: string): Promise<DeviceSessionState> {
+export async function pingSession(ctx: ServiceContext, account: AccountRow, hsid: string, idleSeconds?: number): Promise<DeviceSessionState> {
   const server = await requireServer(ctx, account.sid);
   const row = await ownSession(ctx, account, hsid);
   const now = ctx.now();
   // One-shot sessions have no deadline to move, and keep none even if pingTime was switched on since.
   if (effectiveState(row, now) !== 'loggedin' || row.ping_deadline === null) return stateOf(row, server, now);
+  // An in-app login reports how long the app has gone unused: an open but unattended app does not keep it alive.
+  // The report comes from the phone that owns the session, which could as well log out itself; the server holds
+  // the timeout so that the site's administrator sets it, and ends the session the same way a phone logout does.
+  if (idleSeconds !== undefined && server.inactivity_timeout > 0 && idleSeconds >= server.inactivity_timeout) {
+    return logoutFromPhone(ctx, account, hsid);
+  }
   await ctx.store.updateSession(
     account.sid, hsid,
     // pingTime switched to 0 since the login: the session becomes one-shot rather than ending at once.

@@ -1,12 +1,12 @@
 import {
   type AnswerRequest, type AnswerResponse, type DeviceSession, type SessionInfo, TapinError, constantTimeEqual,
-  hashAnnounceinfo, loginStatement, randomId,
+  hashAnnounceinfo, loginStatement, matchReturnUrl, randomId,
 } from '@tapin/protocol';
 import type { AccountRow, ServerRow, SessionRow } from '../store/store.js';
 import { MAX_PIN_FAILURES, type ServiceContext } from './context.js';
 import { numberChoices, pushAnswered, pushDeclinedNotMe } from './push-login.js';
 import { PENDING_STATES, effectiveState, logoutSessionsOfAccount } from './sessions.js';
-import { requireServer, serverFlags } from './virtual-servers.js';
+import { requireServer, returnUrls, serverFlags } from './virtual-servers.js';
 
 /**
  * When a logged-in session ends unless the phone pings: two ping intervals, so that one lost ping does not log
@@ -39,9 +39,15 @@ async function pendingSession(ctx: ServiceContext, sid: string, hsid: string, an
 
 const parseInfo = (json: string | null): SessionInfo | null => (json === null ? null : (JSON.parse(json) as SessionInfo));
 
-/** The phone opened the session: issue a one-time challenge and tell the page a phone is on it. */
-export async function fetchSession(ctx: ServiceContext, account: AccountRow, hsid: string): Promise<DeviceSession> {
+/**
+ * The phone opened the session: issue a one-time challenge and tell the page a phone is on it. With a return URL
+ * (app-to-app login) that the virtual server does not allow, nothing happens at all: no challenge, no CONFIRMSCAN.
+ */
+export async function fetchSession(ctx: ServiceContext, account: AccountRow, hsid: string, returnUrl?: string): Promise<DeviceSession> {
   const server = await requireServer(ctx, account.sid);
+  // Ensure the phone will only ever send the user back to a place this server allows (no open redirect).
+  const allowedReturn = returnUrl === undefined ? undefined : matchReturnUrl(returnUrl, returnUrls(server));
+  if (returnUrl !== undefined && allowedReturn === undefined) throw new TapinError('return_url_not_allowed');
   const row = await pendingSession(ctx, account.sid, hsid);
   const now = ctx.now();
   const challenge = randomId(24);
@@ -62,6 +68,7 @@ export async function fetchSession(ctx: ServiceContext, account: AccountRow, hsi
     pinRequired: pinRequired(server, account, now), expires: row.expires,
     sessioninfo: parseInfo(row.sessioninfo), serverFlags: serverFlags(server), pingTime: server.ping_time,
     ...(number !== null ? { numbers: numberChoices(number) } : {}),
+    ...(allowedReturn !== undefined ? { returnUrl: allowedReturn } : {}),
   };
 }
 

@@ -1,12 +1,12 @@
 import {
   type ServerParams, type ServerSettings, type ServerSettingsUpdate, type SignedServerParams, TapinError,
-  exportPublicKey, randomId, serverParamsStatement, sign,
+  checkReturnUrlEntries, exportPublicKey, randomId, serverParamsStatement, sign,
 } from '@tapin/protocol';
 import { newApiKey } from '../crypto/api-keys.js';
 import type { ServerRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 
-export const DEFAULT_SETTINGS = { pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, serverFlags: [] as string[] };
+export const DEFAULT_SETTINGS = { pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, serverFlags: [] as string[], returnUrls: [] as string[], inactivityTimeout: 300 };
 
 export interface CreatedServer {
   sid: string;
@@ -30,6 +30,8 @@ export async function createVirtualServer(ctx: ServiceContext, name: string): Pr
     pin_trans_timeout: DEFAULT_SETTINGS.pinTransTimeout,
     server_flags: JSON.stringify(DEFAULT_SETTINGS.serverFlags),
     created: ctx.now(),
+    return_urls: JSON.stringify(DEFAULT_SETTINGS.returnUrls),
+    inactivity_timeout: DEFAULT_SETTINGS.inactivityTimeout,
   });
   const apiKey = await createApiKey(ctx, sid);
   return { sid, name, apiKey };
@@ -72,6 +74,10 @@ export function serverFlags(row: ServerRow): string[] {
   return JSON.parse(row.server_flags) as string[];
 }
 
+export function returnUrls(row: ServerRow): string[] {
+  return JSON.parse(row.return_urls) as string[];
+}
+
 export function settingsView(row: ServerRow): ServerSettings {
   return {
     sid: row.sid,
@@ -82,6 +88,8 @@ export function settingsView(row: ServerRow): ServerSettings {
     pinTimeout: row.pin_timeout,
     pinTransTimeout: row.pin_trans_timeout,
     serverFlags: serverFlags(row),
+    returnUrls: returnUrls(row),
+    inactivityTimeout: row.inactivity_timeout,
   };
 }
 
@@ -94,6 +102,12 @@ export async function updateSettings(ctx: ServiceContext, sid: string, update: S
   if (update.pinTimeout !== undefined) patch.pin_timeout = update.pinTimeout;
   if (update.pinTransTimeout !== undefined) patch.pin_trans_timeout = update.pinTransTimeout;
   if (update.serverFlags !== undefined) patch.server_flags = JSON.stringify([...new Set(update.serverFlags)]);
+  if (update.returnUrls !== undefined) {
+    // Checked here, not only by the schema: an entry that cannot be parsed would silently allow nothing.
+    checkReturnUrlEntries(update.returnUrls);
+    patch.return_urls = JSON.stringify([...new Set(update.returnUrls)]);
+  }
+  if (update.inactivityTimeout !== undefined) patch.inactivity_timeout = update.inactivityTimeout;
   await ctx.store.updateServer(sid, patch);
   cacheOf(ctx).delete(sid);
   return settingsView(await requireServer(ctx, sid));

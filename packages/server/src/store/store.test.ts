@@ -54,7 +54,7 @@ const T0 = 1_700_000_000_000;
 function serverRow(sid: string, over: Partial<ServerRow> = {}): ServerRow {
   return {
     sid, name: `Server ${sid}`, logo: '', public_key: 'pk', private_key_enc: 'enc', ping_time: 0, pin_timeout: 0,
-    pin_trans_timeout: 0, server_flags: '[]', created: T0, ...over,
+    pin_trans_timeout: 0, server_flags: '[]', created: T0, return_urls: '[]', inactivity_timeout: 300, ...over,
   };
 }
 

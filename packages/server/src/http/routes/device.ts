@@ -1,15 +1,18 @@
 import { type FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  AnswerRequest, AnswerResponse, DEVICE_HEADERS, DeviceSession, DeviceSessionState, EnrolRequest, EnrolResponse, Hsid, PendingPush, PushSubscriptionBody, SignedServerParams,
-  TapinError,
+  AnswerRequest, AnswerResponse, AppLoginRequest, AppLoginResponse, DEVICE_HEADERS, DeviceSession, DeviceSessionState, EnrolRequest, EnrolResponse, Hsid,
+  MAX_RETURN_URL_LENGTH, PendingPush, PinChangeRequest, PushSubscriptionBody, SignedServerParams, TapinError,
 } from '@tapin/protocol';
 import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
+import { appLogin } from '../../services/app-login.js';
 import type { ServiceContext } from '../../services/context.js';
 import { logoutFromPhone, pingSession } from '../../services/continuous-auth.js';
 import { authenticateDevice } from '../../services/device-auth.js';
 import { answerSession, fetchSession } from '../../services/device-sessions.js';
+import { deleteAccount } from '../../services/directory.js';
 import { enrol, enrolInfo } from '../../services/enrolment.js';
+import { changePin } from '../../services/pin-change.js';
 import { pendingPushes } from '../../services/push-login.js';
 import { saveSubscription, vapidKeys } from '../../services/web-push.js';
 import { countingFailures } from '../client-ip.js';
@@ -80,11 +83,12 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
 
   app.post('/sessions/:hsid/fetch', {
     schema: {
-      tags, summary: 'Fetch a session (signed request): announceinfo and a one-time challenge; the page gets CONFIRMSCAN',
+      tags, summary: 'Fetch a session (signed request): announceinfo and a one-time challenge; the page gets CONFIRMSCAN. With ?return= (app-to-app login) the URL must match the server’s returnUrls, else return_url_not_allowed and nothing happens',
       params: Type.Object({ sid: SidParams.properties.sid, hsid: Hsid }), headers: SignedHeaders,
+      querystring: Type.Object({ return: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_RETURN_URL_LENGTH })) }, { additionalProperties: false }),
       response: { 200: DeviceSession, ...errors },
     },
-  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => fetchSession(ctx, await device(req), req.params.hsid)));
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => fetchSession(ctx, await device(req), req.params.hsid, req.query.return)));
 
   app.post('/sessions/:hsid/answer', {
     schema: {
@@ -97,10 +101,26 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
   const SessionParams = Type.Object({ sid: SidParams.properties.sid, hsid: Hsid });
   app.post('/sessions/:hsid/ping', {
     schema: {
-      tags, summary: 'Ping (signed request): keeps a session this account logged in alive for 2 × pingTime; an ended session answers its state',
-      params: SessionParams, headers: SignedHeaders, response: { 200: DeviceSessionState, ...errors },
+      tags, summary: 'Ping (signed request): keeps a session this account logged in alive for 2 × pingTime; an ended session answers its state. ?idle= (in-app login): seconds since the app was last used; at inactivityTimeout the session ends',
+      params: SessionParams, headers: SignedHeaders,
+      querystring: Type.Object({ idle: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 ** 9 })) }, { additionalProperties: false }),
+      response: { 200: DeviceSessionState, ...errors },
     },
-  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => pingSession(ctx, await device(req), req.params.hsid)));
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => pingSession(ctx, await device(req), req.params.hsid, req.query.idle)));
+
+  app.post('/app-login', {
+    schema: {
+      tags, summary: 'In-app login (signed request): a fresh session for the calling account, opened with a challenge, and its nonce for the app’s own back-end; answer it like any login',
+      params: SidParams, headers: SignedHeaders, body: AppLoginRequest, response: { 200: AppLoginResponse, ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => appLogin(ctx, await device(req), req.body)));
+
+  app.post('/pin', {
+    schema: {
+      tags, summary: 'Change the PIN (signed request): the current and the new second-factor key both sign tapin/pin/1; a wrong current PIN counts as a wrong PIN',
+      params: SidParams, headers: SignedHeaders, body: PinChangeRequest, response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => changePin(ctx, await device(req), req.body)));
 
   app.post('/sessions/:hsid/logout', {
     schema: {
@@ -138,5 +158,16 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
   }, (req) => countingFailures(ctx, req, GUESSABLE, async () => {
     const account = await device(req);
     return { accountid: account.accountid, userid: account.userid, description: account.description, blocked: account.blocked === 1 };
+  }));
+
+  app.delete('/account', {
+    schema: {
+      tags, summary: 'The phone removes its own account (signed request); its logged-in sessions end',
+      params: SidParams, headers: SignedHeaders, response: { 200: Type.Object({ ok: Type.Boolean() }), ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => {
+    const account = await device(req);
+    await deleteAccount(ctx, account.sid, account.accountid);
+    return { ok: true };
   }));
 };
