@@ -31,4 +31,21 @@ export default tseslint.config(
     },
     rules: { 'no-console': 'off' },
   },
+  {
+    // Build scripts of the packages: Node's globals; they print what they built.
+    files: ['packages/*/scripts/**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
+  {
+    // Static scripts served to browsers (the demo's pages, the authenticator app's service worker).
+    files: ['apps/*/public/**/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'readonly', document: 'readonly', location: 'readonly', navigator: 'readonly', fetch: 'readonly',
+        setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly', self: 'readonly', caches: 'readonly',
+        console: 'readonly',
+      },
+    },
+  },
 );

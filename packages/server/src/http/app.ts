@@ -14,6 +14,7 @@ import { businessAdminRoutes } from './routes/business-admin.js';
 import { businessPushRoutes } from './routes/business-push.js';
 import { businessSessionRoutes } from './routes/business-session.js';
 import { deviceRoutes } from './routes/device.js';
+import { htmlRoutes, loginBlockScript } from './routes/html.js';
 
 export const BODY_LIMIT = 64 * 1024;
 
@@ -50,10 +51,12 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
     await business.register(businessSessionRoutes, { ctx });
     await business.register(businessAdminRoutes, { ctx });
     await business.register(businessPushRoutes, { ctx });
+    await business.register(htmlRoutes, { ctx });
   }, { prefix: '/v1/servers/:sid' });
   await app.register(deviceRoutes, { ctx, prefix: '/v1/device/:sid' });
   await app.register(async (ws) => browserSocket(ws, ctx));
   await app.register(landingPages);
+  await app.register(loginBlockScript);
   app.get('/healthz', { schema: { hide: true } as object }, async () => ({ ok: true }));
   return app;
 }
