@@ -1,7 +1,11 @@
 import { TapinApiError, TapinClient, generateNonce } from '@tapin/client';
+import { execFile } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerProcess, device, startServerProcess, tempDir } from '../support/processes.js';
+import { DEVICE_CLI, type ServerProcess, device, startServerProcess, tempDir } from '../support/processes.js';
 import { Watcher } from '../support/watcher.js';
 
 /**
@@ -9,6 +13,7 @@ import { Watcher } from '../support/watcher.js';
  * WebSocket as the browser and @tapin/client as the business back-end. Runs on SQLite, and on PostgreSQL when
  * TAPIN_TEST_POSTGRES_URL is set (in a database of its own, dropped afterwards).
  */
+const execFileAsync = promisify(execFile);
 const pgUrl = process.env['TAPIN_TEST_POSTGRES_URL'];
 if (!pgUrl) console.warn('[qr-login] TAPIN_TEST_POSTGRES_URL is not set: the PostgreSQL run is skipped (.ci/run sets it).');
 
@@ -95,6 +100,28 @@ for (const backend of backends) {
       expect(await watcher.next('LOGOUT')).toBe(`LOGOUT ${qr.hsid} ${server.sid}`);
       expect((await client.getSession(nonce)).loggedin).toBe(false);
       watcher.close();
+    });
+
+    it('tapin-device accounts lists the enrolment; every file under --home is private (0600, folders 0700)', async () => {
+      const listed = await device<{ sid: string; accountid: string; userid: string | null }[]>(phone.path, 'accounts');
+      expect(listed.error).toBeUndefined();
+      expect(listed.json).toEqual([expect.objectContaining({ sid: server.sid, accountid, userid: 'alice' })]);
+      const text = await execFileAsync(process.execPath, [DEVICE_CLI, '--home', phone.path, 'accounts']);
+      expect(text.stdout).toContain(accountid);
+
+      const modes: string[] = [];
+      const walk = async (dir: string): Promise<void> => {
+        for (const entry of await readdir(dir, { withFileTypes: true })) {
+          const path = join(dir, entry.name);
+          const mode = (await stat(path)).mode & 0o777;
+          modes.push(`${entry.isDirectory() ? 'dir' : 'file'} ${entry.name} ${mode.toString(8)}`);
+          if (entry.isDirectory()) await walk(path);
+        }
+      };
+      expect(((await stat(phone.path)).mode & 0o777).toString(8)).toBe('700');
+      await walk(phone.path);
+      expect(modes.length).toBeGreaterThan(0);
+      for (const m of modes) expect(m).toMatch(m.startsWith('dir') ? / 700$/ : / 600$/);
     });
 
     it('a decline reaches the watcher as CANCEL and nobody is logged in', async () => {

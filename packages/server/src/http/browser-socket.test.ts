@@ -1,6 +1,6 @@
 import { deriveHsid, randomId } from '@tapin/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, business, enrolPhone, generateNonce, startHarness } from '../test-support/harness.js';
+import { type Harness, business, enrolPhone, generateNonce, snapshot, startHarness } from '../test-support/harness.js';
 import { Socket } from '../test-support/ws-client.js';
 
 /** The browser WebSocket (DESIGN §4) over a real socket: `TYPE HSID SID` text frames. */
@@ -88,6 +88,10 @@ describe('REGISTER', () => {
     // The socket stays usable.
     s.send(`REGISTER ${real} ${h.a.sid}`);
     expect(await s.next()).toBe(`WAITING ${real} ${h.a.sid}`);
+    // Only reads happened: no session was made for the unknown handles.
+    expect(await h.ctx.store.getSession(h.a.sid, hsid)).toBeUndefined();
+    expect(await h.ctx.store.getSession(h.b.sid, real)).toBeUndefined();
+    expect(await h.ctx.store.getSession(sid, real)).toBeUndefined();
   });
 
   it('watches many sessions on one socket, each with its own events', async () => {
@@ -159,6 +163,7 @@ describe('REGISTER', () => {
 describe('bad frames', () => {
   it('answers garbage with ERROR - - bad_request and keeps the socket open', async () => {
     const { hsid } = await newSession();
+    const before = await snapshot(h.ctx, h.a.sid, [hsid]);
     const s = await open();
     const garbage = [
       'HELLO', '', ' ', 'REGISTER', `REGISTER ${hsid}`, `register ${hsid} ${h.a.sid}`, `REGISTER  ${hsid} ${h.a.sid}`,
@@ -168,6 +173,7 @@ describe('bad frames', () => {
       s.send(frame);
       expect(await s.next(), JSON.stringify(frame)).toBe('ERROR - - bad_request');
     }
+    expect(await snapshot(h.ctx, h.a.sid, [hsid])).toEqual(before);
     s.send(`REGISTER ${hsid} ${h.a.sid}`);
     expect(await s.next()).toBe(`WAITING ${hsid} ${h.a.sid}`);
   });

@@ -77,10 +77,17 @@ describe('business API keys', () => {
   });
 
   it('answers an unknown or malformed sid like another server (403 wrong_server), so keys cannot probe', async () => {
+    const nonce = generateNonce();
+    const beforeA = await snapshot(h.ctx, h.a.sid, [deriveHsid(h.a.sid, nonce)]);
     for (const sid of [randomId(16), 'short', 'has.dots.in.it']) {
-      const res = await business(h.app, sid, h.a.apiKey)('GET', '/session', { nonce: generateNonce() });
+      const res = await business(h.app, sid, h.a.apiKey)('GET', '/session', { nonce });
       expect(errorOf(res), sid).toMatchObject({ status: 403, code: 'wrong_server' });
+      const put = await business(h.app, sid, h.a.apiKey)('PUT', '/session/context', { nonce, body: { sessioninfo: {} } });
+      expect(errorOf(put), sid).toMatchObject({ status: 403, code: 'wrong_server' });
+      // No session sprang into being under the unknown sid, nor under the key's own server.
+      expect(await h.ctx.store.getSession(sid, deriveHsid(sid, nonce))).toBeUndefined();
     }
+    expect(await snapshot(h.ctx, h.a.sid, [deriveHsid(h.a.sid, nonce)])).toEqual(beforeA);
   });
 
   it('device API: an unknown sid finds no account and no enrol token', async () => {

@@ -226,6 +226,31 @@ describe('the PIN (second factor)', () => {
     expect((await phone.answer(session, 'decline', false)).json()).toMatchObject({ state: 'cancelled' });
   });
 
+  it('pinTimeout N asks again only once the last PIN is more than N minutes old', async () => {
+    expect((await call('PUT', '/', { body: { pinTimeout: 5 } })).statusCode).toBe(200);
+    // The fetch in beforeEach came before the setting; a fresh fetch is measured against the PIN of the enrolment.
+    h.clock.advance(5 * 60_000 + 1);
+    const first = await phone.fetch(hsid);
+    expect(first.pinRequired).toBe(true);
+    expect((await phone.answer(first, 'approve')).statusCode).toBe(200);
+    expect(await account()).toMatchObject({ lastpin: h.clock.now() });
+
+    h.clock.advance(5 * 60_000 - 1);
+    const within = await newSession();
+    const noPin = await phone.fetch(within.hsid);
+    expect(noPin.pinRequired).toBe(false);
+    // Within the timeout an approval without the PIN is accepted, and does not move the PIN's time.
+    expect((await phone.answer(noPin, 'approve', false)).statusCode).toBe(200);
+    expect(await account()).toMatchObject({ lastpin: h.clock.now() - (5 * 60_000 - 1) });
+
+    h.clock.advance(2);
+    const after = await newSession();
+    const again = await phone.fetch(after.hsid);
+    expect(again.pinRequired).toBe(true);
+    expect(errorOf(await phone.answer(again, 'approve', false))).toMatchObject({ status: 403, code: 'pin_required' });
+    expect((await phone.answer(again, 'approve')).statusCode).toBe(200);
+  });
+
   it('checks a PIN signature that is sent even when the server would not ask', async () => {
     expect((await call('PUT', '/', { body: { pinTimeout: -1 } })).statusCode).toBe(200);
     const fresh = await phone.fetch(hsid);
@@ -264,6 +289,12 @@ describe('enrol tokens', () => {
     return res.json<{ data: string }>().data;
   }
   const tokenOf = (link: string) => link.split('/').pop()!;
+
+  it('has the lifetimes of DESIGN §2 by default: enrol tokens 10 minutes, challenges 2, sessions 10', async () => {
+    expect(h.ctx.lifetimes).toMatchObject({ enrolTokenMs: 600_000, challengeMs: 120_000, sessionMs: 600_000 });
+    const res = await call('POST', '/enrolments', { body: { name: 'Phone' } });
+    expect(res.json()).toMatchObject({ expires: h.clock.now() + 600_000 });
+  });
 
   it('refuses an expired enrol token (410 enrol_token_invalid) and creates no account', async () => {
     const link = await enrolLink('alice');
