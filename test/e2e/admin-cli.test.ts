@@ -50,5 +50,13 @@ describe('tapin admin commands share the database with tapin serve', () => {
     const err = (await exec(process.execPath, [TAPIN_CLI, 'apikey', 'create', '--sid', 'nosuchserver', '--db', db]).catch((e: unknown) => e)) as { stderr: string; code: number };
     expect(err.code).toBe(1);
     expect(err.stderr.trim()).toBe('tapin: No such virtual server. (server_not_found)');
+    // With --json the error is JSON on stderr, in the API's shape.
+    const json = (await exec(process.execPath, [TAPIN_CLI, 'apikey', 'create', '--sid', 'nosuchserver', '--db', db, '--json']).catch((e: unknown) => e)) as { stderr: string; code: number };
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stderr)).toEqual({ error: { code: 'server_not_found', message: 'No such virtual server.' } });
+    // A database that cannot be reached is named as such, not as a failed migration.
+    const down = (await exec(process.execPath, [TAPIN_CLI, 'server', 'list', '--db', 'postgres://postgres@127.0.0.1:1/none']).catch((e: unknown) => e)) as { stderr: string; code: number };
+    expect(down.code).toBe(1);
+    expect(down.stderr.trim()).toMatch(/^tapin: cannot open the database: connect ECONNREFUSED/);
   });
 });

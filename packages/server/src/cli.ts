@@ -134,6 +134,12 @@ program
 program.parseAsync().catch((err: unknown) => {
   // A person at a terminal gets one clear line, not a stack trace.
   const message = err instanceof TapinError ? `${err.message} (${err.code})` : err instanceof Error ? err.message : String(err);
-  process.stderr.write(`tapin: ${message}\n`);
+  // Scripts that asked for --json get the error in the same shape as the API's (and tapin-device's) errors.
+  if (process.argv.includes('--json')) {
+    const code = err instanceof TapinError ? err.code : 'cli_error';
+    process.stderr.write(`${JSON.stringify({ error: { code, message: err instanceof TapinError ? err.message : message } })}\n`);
+  } else {
+    process.stderr.write(`tapin: ${message}\n`);
+  }
   process.exit(1);
 });

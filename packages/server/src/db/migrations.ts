@@ -205,6 +205,9 @@ export async function migrate(db: Kysely<unknown>, upTo?: string): Promise<void>
   const { error, results } = upTo === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(upTo);
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {
-    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    // No migration ran at all: the database could not be reached or opened, which is what the operator must fix.
+    if (!failed) throw new Error(`cannot open the database: ${reason}`);
+    throw new Error(`database migration ${failed.migrationName} failed: ${reason}`);
   }
 }
