@@ -87,7 +87,8 @@ describe('POST /v1/device/{sid}/pin', () => {
     const url = devicePaths.pin(h.a.sid);
     const { body } = await changeBody(phone, '1234', '5555', oldpinpk);
 
-    const { pinsignature: _omit, ...noOld } = body;
+    const noOld = { ...body };
+    delete noOld['pinsignature'];
     expect(errorOf(await post(phone, url, noOld))).toMatchObject({ code: 'pin_required' });
     const other = await changeBody(phone, '1234', '7777', oldpinpk);
     expect(errorOf(await post(phone, url, { ...body, newpinsignature: other.body['newpinsignature'] }))).toMatchObject({ code: 'bad_signature' });
