@@ -266,7 +266,9 @@ export class TapinSDK implements SessionController {
         const info = await this.retry(session, () => fetchEnrolInfo(this.http, link));
         this.enrolInfo.set(session.id, info);
         this.setState(session, 'USER_INTERACTION');
-        this.cb.ConfirmEnrol?.(session, { serverName: info.server.params.name, serverLogo: info.server.params.logo, suggestedName: info.name });
+        this.cb.ConfirmEnrol?.(session, {
+          serverName: info.server.params.name, serverLogo: info.server.params.logo, serverKey: info.server.params.serverpk, suggestedName: info.name,
+        });
         return;
       }
       if (!session.account) throw new TapinError('no_accounts');
