@@ -22,6 +22,8 @@ const root = () => document.getElementById('screen')!;
 /** Replaces the screen; the title is what screen readers and tests look for first. */
 export function show(name: string, ...content: Child[]): HTMLElement {
   const screen = root();
+  // A message belongs to the screen it was said on.
+  for (const old of Array.from(document.querySelectorAll('.toast'))) old.remove();
   screen.replaceChildren(...content.filter((c): c is Node | string => c !== null && c !== undefined && c !== false));
   screen.dataset['screen'] = name;
   document.body.dataset['screen'] = name;

@@ -9,7 +9,7 @@ export async function showAccounts(app: AppContext): Promise<void> {
   if (accounts.length === 0) {
     show('accounts',
       h('section', { class: 'center' },
-        h('div', { class: 'result-icon', 'aria-hidden': 'true' }, '＋'),
+        h('div', { class: 'result-icon', 'aria-hidden': 'true' }, '+'),
         h('h1', {}, 'No accounts yet'),
         h('p', {}, 'Scan the QR code a site shows to add this phone, or open its enrol link on this phone.')),
       h('div', { class: 'actions' }, button('Scan a QR code', () => app.go('scan'))));

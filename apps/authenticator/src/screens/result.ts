@@ -21,7 +21,7 @@ export function showResult(options: {
   const target = safeReturnUrl(options.returnUrl);
   const icon = options.kind === 'ok' ? '✓' : options.kind === 'declined' ? '✕' : '!';
   show(`result-${options.kind}`,
-    h('section', { class: `center result ${options.kind}` },
+    h('section', { class: `center result result-${options.kind}` },
       h('div', { class: 'result-icon', 'aria-hidden': 'true' }, icon),
       h('h1', {}, options.title),
       options.text ? h('p', {}, options.text) : null,
