@@ -33,7 +33,7 @@ export default tseslint.config(
   },
   {
     // Build scripts of the packages: Node's globals; they print what they built.
-    files: ['packages/*/scripts/**/*.mjs'],
+    files: ['packages/*/scripts/**/*.mjs', 'apps/*/scripts/**/*.mjs'],
     languageOptions: { globals: { console: 'readonly', process: 'readonly' } },
     rules: { 'no-console': 'off' },
   },

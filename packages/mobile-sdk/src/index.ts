@@ -4,7 +4,8 @@ export { TapinDevice, type TapinDeviceOptions, CLIENT_VERSION } from './device.j
 export { DeviceHttp } from './device-http.js';
 export { checkServerParams, enrolAccount, fetchEnrolInfo, PIN_RE, type EnrolInfo } from './enrol.js';
 export { answerSession, fetchSession } from './login.js';
-export { TapinSDK, type TapinSDKOptions, type WebSocketConstructor, type WebSocketLike } from './lifecycle/sdk.js';
+export { type PinChange, changeAccountPin, deleteAccount } from './account-admin.js';
+export { TapinSDK, type AppLogin, type AppLoginOptions, type TapinSDKOptions, type WebSocketConstructor, type WebSocketLike } from './lifecycle/sdk.js';
 export { TapinSession, type LifecycleState, type ApproveOptions, type DeclineOptions, type EnrolAnswer } from './lifecycle/session.js';
 export type * from './lifecycle/callbacks.js';
 export { type BackoffPolicy, DEFAULT_BACKOFF, backoffDelay } from './lifecycle/backoff.js';

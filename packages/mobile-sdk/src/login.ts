@@ -5,9 +5,13 @@ import {
 import type { DeviceHttp } from './device-http.js';
 import type { KeyStore, StoredAccount } from './platform.js';
 
-/** Opens a session on the server: announceinfo to show, a one-time challenge, and whether the PIN is needed. */
-export function fetchSession(http: DeviceHttp, keys: KeyStore, account: StoredAccount, hsid: string): Promise<DeviceSession> {
-  return http.signed<DeviceSession>(keys, account, 'POST', devicePaths.fetchSession(account.sid, hsid));
+/**
+ * Opens a session on the server: announceinfo to show, a one-time challenge, and whether the PIN is needed. With
+ * `returnUrl` (app-to-app login) the server first checks it against its allowed return URLs and answers the
+ * normalized URL in `returnUrl`, or refuses with `return_url_not_allowed`.
+ */
+export function fetchSession(http: DeviceHttp, keys: KeyStore, account: StoredAccount, hsid: string, returnUrl?: string): Promise<DeviceSession> {
+  return http.signed<DeviceSession>(keys, account, 'POST', devicePaths.fetchSession(account.sid, hsid, returnUrl));
 }
 
 /**

@@ -11,5 +11,6 @@ export * from './signing.js';
 export * from './pin-key.js';
 export * from './otp.js';
 export * from './schemas.js';
+export * from './server-flags.js';
 export * from './ws-frames.js';
 export * from './device-api.js';

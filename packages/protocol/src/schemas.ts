@@ -236,8 +236,7 @@ export const OtpRequest = Type.Object(
 );
 export type OtpRequest = Type.Static<typeof OtpRequest>;
 
-/** Server flags with a meaning (DESIGN §2). */
-export const SERVER_FLAGS = { ENABLE_OTP: 'ENABLE_OTP', NO_NUMBER_MATCHING: 'NO_NUMBER_MATCHING' } as const;
+// SERVER_FLAGS lives in server-flags.ts: a phone bundle needs it without pulling in the schema library.
 
 /** A push login request waiting for this phone (ids only; the details come from fetching the session). */
 export const PendingPush = Type.Object({

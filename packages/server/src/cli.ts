@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { TapinError } from '@tapin/protocol';
 import { createContext } from './context-factory.js';
@@ -52,12 +53,25 @@ program
   )
   .option('--redis <url>', 'redis://… shared by several instances: session events (pub/sub) and failure counters (default: $TAPIN_REDIS_URL; without it PostgreSQL shares them with LISTEN/NOTIFY and a table)', process.env['TAPIN_REDIS_URL'])
   .option('--redis-prefix <prefix>', 'put before every Redis channel and key, so that deployments can share one Redis', process.env['TAPIN_REDIS_PREFIX'] ?? 'tapin:')
+  .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key. Phones need HTTPS to install the app')
+  .option('--tls-key <file>', 'the PEM private key of --tls-cert')
   .option('--session-lifetime <seconds>', 'how long a session waits for a phone before it expires', seconds, 600)
   .option('--json', 'print the startup facts as one JSON line (for scripts)', false)
   .action(async (opts: {
-    port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean | string; redis?: string; redisPrefix: string; sessionLifetime: number; json: boolean;
+    port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean | string; redis?: string; redisPrefix: string;
+    sessionLifetime: number; json: boolean; tlsCert?: string; tlsKey?: string;
   }) => {
+    if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+    const read = (file: string, what: string) => {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new InvalidArgumentError(`cannot read the TLS ${what} ${file}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    };
+    const https = opts.tlsCert && opts.tlsKey ? { cert: read(opts.tlsCert, 'certificate'), key: read(opts.tlsKey, 'key') } : undefined;
     const running = await startServer({
+      https,
       db: dbOf(opts), port: opts.port, host: opts.host, publicUrl: opts.publicUrl, keyFile: opts.keyFile,
       trustProxy: opts.trustProxy, redis: opts.redis || undefined, redisPrefix: opts.redisPrefix,
       lifetimes: { sessionMs: opts.sessionLifetime * 1000 },

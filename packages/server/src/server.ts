@@ -22,6 +22,10 @@ export interface ServeOptions extends Omit<ContextOptions, 'publicUrl'> {
   logger?: FastifyServerOptions['logger'];
   /** See AppOptions.trustProxy. */
   trustProxy?: boolean | string;
+  /** Serve HTTPS with this certificate and key (PEM), e.g. from `--tls-cert/--tls-key`. */
+  https?: { cert: string | Buffer; key: string | Buffer } | undefined;
+  /** See AppOptions.appDir. */
+  appDir?: string | undefined;
   /** How often overdue sessions are marked expired, silent phones' sessions logged out, and old rows purged. */
   sweepIntervalMs?: number;
 }
@@ -43,7 +47,8 @@ export interface RunningServer {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   // The public URL goes into QR codes, so it must be known before the first request; with port 0 it is fixed up below.
-  let publicUrl = options.publicUrl ?? `http://${shownHost}:${options.port}`;
+  const scheme = options.https ? 'https' : 'http';
+  let publicUrl = options.publicUrl ?? `${scheme}://${shownHost}:${options.port}`;
   // The bus reports connection trouble to the app's log once there is one.
   let app: FastifyInstance | undefined;
   const busLog: NonNullable<ContextOptions['busLog']> = (level, message, err) => {
@@ -67,7 +72,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       }
       throw err;
     });
-    app = await buildApp(ctx, { logger: options.logger, trustProxy: options.trustProxy ?? false });
+    app = await buildApp(ctx, { logger: options.logger, trustProxy: options.trustProxy ?? false, https: options.https, appDir: options.appDir });
     await app.listen({ port: options.port, host: options.host });
   } catch (err) {
     await app?.close();
@@ -78,7 +83,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   if (!options.publicUrl) {
-    publicUrl = `http://${shownHost}:${port}`;
+    publicUrl = `${scheme}://${shownHost}:${port}`;
     ctx.publicUrl = publicUrl;
   }
 
@@ -105,7 +110,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   timer.unref();
 
   return {
-    app, ctx, url: `http://${shownHost}:${port}`, database: description, sharing, created, keyCreated,
+    app, ctx, url: `${scheme}://${shownHost}:${port}`, database: description, sharing, created, keyCreated,
     async close() {
       clearInterval(timer);
       await started.close();

@@ -17,6 +17,8 @@ export interface ConfirmLoginRequest {
 export interface ConfirmEnrolRequest {
   serverName: string;
   serverLogo: string;
+  /** The virtual server's public key (pinned from now on): show a visual hash of it so the user can compare. */
+  serverKey: string;
   /** The account name the site suggests. */
   suggestedName: string;
 }

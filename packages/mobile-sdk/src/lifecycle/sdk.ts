@@ -1,6 +1,7 @@
 import {
-  type DeviceSessionState, type LinkData, type PendingPush, type PushSubscriptionBody, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseLink,
+  type AppLoginResponse, type DeviceSessionState, type LinkData, type SessionInfo, type PendingPush, type PushSubscriptionBody, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseLink,
 } from '@tapin/protocol';
+import { type PinChange, changeAccountPin, deleteAccount } from '../account-admin.js';
 import { CLIENT_VERSION } from '../device.js';
 import { DeviceHttp } from '../device-http.js';
 import { type EnrolInfo, enrolAccount, fetchEnrolInfo } from '../enrol.js';
@@ -26,6 +27,24 @@ export interface TapinSDKOptions {
   pinIterations?: number;
   /** A WebSocket constructor for the device socket (`connect()`); default: the global one (browsers, Node ≥ 22). */
   WebSocket?: WebSocketConstructor;
+}
+
+export interface AppLoginOptions {
+  /** Which account logs in; default: the only one on the phone (more than one needs this). */
+  accountid?: string;
+  /** The PIN, when the server will ask for it; without it `SecondFactor` asks and `session.approve({pin})` goes on. */
+  pin?: string;
+  /** What the phone's own session overview shows for this login. */
+  announceinfo?: SessionInfo;
+  sessioninfo?: SessionInfo;
+}
+
+export interface AppLogin {
+  session: TapinSession;
+  /** For the app's own back-end only, over the app's own TLS connection: it reads the login with getSession. */
+  nonce: string;
+  /** Seconds without use of the app (`sdk.userActivity()`) after which the server ends the login; 0 = never. */
+  inactivityTimeout: number;
 }
 
 /** The part of the standard WebSocket the SDK uses (browsers' and the `ws` package's both fit). */
@@ -64,12 +83,15 @@ export class TapinSDK implements SessionController {
   private readonly seenPushes = new Set<string>();
   private readonly now: () => number;
   private disposed = false;
+  /** When the user last used the app (in-app logins report the idle time with each ping). */
+  private lastActivity: number;
 
   constructor(private readonly options: TapinSDKOptions) {
     this.now = options.now ?? Date.now;
     this.http = new DeviceHttp({ fetch: options.fetch ?? globalThis.fetch.bind(globalThis), timeoutMs: options.timeoutMs ?? 15_000, now: this.now });
     this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.cb = options.callbacks ?? {};
+    this.lastActivity = this.now();
   }
 
   accounts(): Promise<StoredAccount[]> {
@@ -244,7 +266,9 @@ export class TapinSDK implements SessionController {
         const info = await this.retry(session, () => fetchEnrolInfo(this.http, link));
         this.enrolInfo.set(session.id, info);
         this.setState(session, 'USER_INTERACTION');
-        this.cb.ConfirmEnrol?.(session, { serverName: info.server.params.name, serverLogo: info.server.params.logo, suggestedName: info.name });
+        this.cb.ConfirmEnrol?.(session, {
+          serverName: info.server.params.name, serverLogo: info.server.params.logo, serverKey: info.server.params.serverpk, suggestedName: info.name,
+        });
         return;
       }
       if (!session.account) throw new TapinError('no_accounts');
@@ -261,10 +285,13 @@ export class TapinSDK implements SessionController {
 
   private async fetchFor(session: TapinSession, account: StoredAccount): Promise<void> {
     const hsid = session.hsid!;
-    const device = await this.retry(session, () => fetchSession(this.http, this.options.keys, account, hsid));
+    // App-to-app login: the server vets the return URL before anything else happens (no open redirect).
+    const returnUrl = session.link.type === 'login' && !session.push ? session.link.returnUrl : undefined;
+    const device = await this.retry(session, () => fetchSession(this.http, this.options.keys, account, hsid, returnUrl));
+    if (returnUrl !== undefined && device.returnUrl === undefined) throw new TapinError('return_url_not_allowed');
     Object.assign(session, {
       device, account, announceinfo: device.announceinfo, sessioninfo: device.sessioninfo, pinRequired: device.pinRequired, pingTime: device.pingTime,
-      numbers: device.numbers,
+      numbers: device.numbers, returnUrl: device.returnUrl,
     });
     // Keep the phone's copy of the server's flags current, so OTPAvailable is right next time, offline included.
     if (JSON.stringify(account.server.serverFlags) !== JSON.stringify(device.serverFlags)) {
@@ -352,6 +379,96 @@ export class TapinSDK implements SessionController {
   }
 
   /**
+   * In-app login: an app that embeds the SDK logs its own account in to its own back-end — no QR code, no push.
+   * The server makes a fresh session for the account (already opened, challenge issued); the SDK approves it at
+   * once (with `pin`, or `SecondFactor` asks). Hand `nonce` to the back-end, which calls getSession. With pingTime
+   * > 0 the session stays ACTIVE while the SDK pings, each ping saying how long the app has gone unused (call
+   * `userActivity()` on user input); past the server's inactivityTimeout the server ends it.
+   */
+  async appLogin(options: AppLoginOptions = {}): Promise<AppLogin> {
+    const accounts = await this.options.storage.list();
+    const account = options.accountid === undefined ? accounts[0] : accounts.find((a) => a.accountid === options.accountid);
+    if (!account) throw new TapinError('no_accounts');
+    if (options.accountid === undefined && accounts.length > 1) throw new TapinError('bad_request', 'Several accounts on this phone: pass appLogin({accountid}).');
+    const body = {
+      ...(options.announceinfo ? { announceinfo: options.announceinfo } : {}),
+      ...(options.sessioninfo ? { sessioninfo: options.sessioninfo } : {}),
+    };
+    let answer: AppLoginResponse;
+    try {
+      answer = await this.http.signed<AppLoginResponse>(this.options.keys, account, 'POST', devicePaths.appLogin(account.sid), body);
+    } catch (err) {
+      const e = asTapinError(err);
+      if (e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+      this.userError(undefined, e);
+      throw e;
+    }
+    const { nonce, inactivityTimeout, ...device } = answer;
+    const session = new TapinSession({ type: 'login', base: account.base, sid: account.sid, hsid: device.hsid }, this);
+    Object.assign(session, {
+      inApp: true, accounts: [account], account, device, announceinfo: device.announceinfo, sessioninfo: device.sessioninfo,
+      pinRequired: device.pinRequired, pingTime: device.pingTime,
+    });
+    this.live.set(session.id, session);
+    this.userActivity();
+    this.setState(session, 'USER_INTERACTION');
+    await this.approve(session, options.pin === undefined ? {} : { pin: options.pin });
+    return { session, nonce, inactivityTimeout };
+  }
+
+  /** The user is using the app now: in-app logins stay alive (their pings report the time since the last call). */
+  userActivity(): void {
+    this.lastActivity = this.now();
+  }
+
+  /**
+   * Changes the PIN of an account (`oldPin` omitted for a headless account setting its first). A wrong current PIN
+   * throws `pin_wrong` with `details.attemptsLeft`; the fifth in a row blocks the account (`AccountUpdate`).
+   */
+  async changePin(account: StoredAccount, change: PinChange): Promise<StoredAccount> {
+    try {
+      return await changeAccountPin(this.http, this.options.keys, this.options.storage, account, { pinIterations: this.options.pinIterations, ...change });
+    } catch (err) {
+      const e = asTapinError(err);
+      if (e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+      throw e;
+    }
+  }
+
+  /**
+   * Deletes an account at its server (its logged-in sessions end) and from the phone with its key. `localOnly`
+   * forgets it on the phone without asking the server (a server that is gone for good).
+   */
+  async deleteAccount(account: StoredAccount, options: { localOnly?: boolean } = {}): Promise<void> {
+    await deleteAccount(this.http, this.options.keys, this.options.storage, account, options.localOnly ?? false);
+  }
+
+  /**
+   * Asks the server where each logged-in session in the history stands (a signed ping, which changes nothing for
+   * a one-shot login) and marks those that ended — by the site, by expiry — as LOGGED_OUT. Returns the history.
+   * Sessions whose server cannot be reached keep their status.
+   */
+  async refreshSessions(): Promise<HistoryItem[]> {
+    const accounts = await this.options.storage.list();
+    const liveHsids = new Set(this.sessions().map((s) => s.hsid));
+    for (const item of await this.history()) {
+      if ((item.status !== 'LOGGED_IN' && item.status !== 'LOGGED_IN_ONE_SHOT') || liveHsids.has(item.hsid)) continue;
+      const account = accounts.find((a) => a.accountid === item.accountid && a.sid === item.sid);
+      let ended = !account;
+      if (account) {
+        try {
+          const state = await this.http.signed<DeviceSessionState>(this.options.keys, account, 'POST', devicePaths.ping(account.sid, item.hsid));
+          ended = state.state !== 'loggedin';
+        } catch (err) {
+          ended = err instanceof TapinError && (err.code === 'session_not_found' || err.code === 'account_not_found');
+        }
+      }
+      if (ended) await this.options.storage.saveHistory({ ...item, status: 'LOGGED_OUT', updated: this.now() });
+    }
+    return this.history();
+  }
+
+  /**
    * The offline fallback: the 12-character code for this session and account, computed on the phone from the QR
    * data, the account's OTP key and the clock — no network. The session ends; the user types the code on the page.
    */
@@ -366,10 +483,12 @@ export class TapinSDK implements SessionController {
     return otp;
   }
 
-  /** Ends a logged-in session from the phone (a live session, or one from history by its hsid). */
+  /** Ends a logged-in session from the phone (a live session, or one from history by its hsid, one-shot included). */
   async logout(target: TapinSession | string): Promise<void> {
     const session = typeof target === 'string' ? this.sessions().find((s) => s.hsid === target) : target;
-    const item = session ? undefined : (await this.options.storage.listHistory()).find((h) => h.hsid === target && h.status === 'LOGGED_IN');
+    // A one-shot login also lasts on the server until someone logs it out, so the phone may end it too.
+    const item = session ? undefined : (await this.options.storage.listHistory())
+      .find((h) => h.hsid === target && (h.status === 'LOGGED_IN' || h.status === 'LOGGED_IN_ONE_SHOT'));
     const sid = session?.account?.sid ?? item?.sid;
     const hsid = session?.hsid ?? item?.hsid;
     const accountid = session?.account?.accountid ?? item?.accountid;
@@ -399,8 +518,9 @@ export class TapinSDK implements SessionController {
     if (session.state !== 'ACTIVE') return;
     const account = session.account!;
     try {
+      const idle = session.inApp ? (this.now() - this.lastActivity) / 1000 : undefined;
       const answer = await this.retry(session, () =>
-        this.http.signed<DeviceSessionState>(this.options.keys, account, 'POST', devicePaths.ping(account.sid, session.hsid!)));
+        this.http.signed<DeviceSessionState>(this.options.keys, account, 'POST', devicePaths.ping(account.sid, session.hsid!, idle)));
       if (answer.state === 'loggedin') this.schedulePing(session);
       else await this.end(session, 'DONE', 'LOGGED_OUT');
     } catch (err) {

@@ -53,6 +53,13 @@ export class TapinSession {
   /** Number matching: the three numbers to offer; the user picks the one the login page shows. */
   numbers: number[] | undefined;
   error: TapinError | undefined;
+  /**
+   * App-to-app login: where to send the user after approving or declining — the server's normalized form of the
+   * link's `?return=`, set only once the server allowed it. Navigate to this, never to the link's raw text.
+   */
+  returnUrl: string | undefined;
+  /** In-app login (`sdk.appLogin()`): pings report how long the app has gone unused. */
+  inApp = false;
   readonly started = Date.now();
   /** @internal the fetched session (challenge) the next answer signs. */
   device: DeviceSession | undefined;

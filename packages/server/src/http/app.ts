@@ -6,9 +6,9 @@ import { MAX_FRAME_LENGTH } from '@tapin/protocol';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { ServiceContext } from '../services/context.js';
 import { browserSocket } from './browser-socket.js';
+import { authenticatorApp } from './authenticator-app.js';
 import { authenticateBusiness } from './business-auth.js';
 import { installErrorHandling } from './errors.js';
-import { landingPages } from './landing.js';
 import { installValidation } from './validation.js';
 import { businessAdminRoutes } from './routes/business-admin.js';
 import { businessPushRoutes } from './routes/business-push.js';
@@ -25,11 +25,16 @@ export interface AppOptions {
    * header rather than appending to it), a string trusts only the listed addresses/CIDRs (comma-separated).
    */
   trustProxy?: boolean | string;
+  /** Serve HTTPS with this certificate and key (PEM); default plain HTTP (put a TLS proxy in front). */
+  https?: { cert: string | Buffer; key: string | Buffer } | undefined;
+  /** Where the built authenticator app is (default: @tapin/authenticator's dist, when built). */
+  appDir?: string | undefined;
 }
 
 /** The HTTP application: business API, device API, browser WebSocket and docs as separate plugins over one context. */
 export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     logger: options.logger ?? false,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: BODY_LIMIT,
@@ -55,7 +60,7 @@ export async function buildApp(ctx: ServiceContext, options: AppOptions = {}): P
   }, { prefix: '/v1/servers/:sid' });
   await app.register(deviceRoutes, { ctx, prefix: '/v1/device/:sid' });
   await app.register(async (ws) => browserSocket(ws, ctx));
-  await app.register(landingPages);
+  await app.register(authenticatorApp, { dir: options.appDir });
   await app.register(loginBlockScript);
   app.get('/healthz', { schema: { hide: true } as object }, async () => ({ ok: true }));
   return app;

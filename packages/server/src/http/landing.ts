@@ -2,8 +2,8 @@ import { isValidEnrolToken, isValidHsid, isValidSid } from '@tapin/protocol';
 import type { FastifyInstance } from 'fastify';
 
 /**
- * What a phone's camera opens when it scans a Tapin QR code without the app: a page that says what the link is
- * and how to use it. (The installable authenticator app takes these URLs over once it is served here.)
+ * What a phone's camera opens when it scans a Tapin QR code and the authenticator app is not built into this
+ * server (see authenticator-app.ts): a page that says what the link is and how to use it.
  */
 const page = (title: string, body: string) => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -11,7 +11,7 @@ const page = (title: string, body: string) => `<!doctype html>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}code{background:#eef1f4;padding:.1rem .3rem;border-radius:4px;word-break:break-all}</style>
 </head><body><h1>${title}</h1>${body}</body></html>`;
 
-export async function landingPages(app: FastifyInstance): Promise<void> {
+export async function landingPage(app: FastifyInstance): Promise<void> {
   app.get('/q/:sid/:hsid', { schema: { hide: true } as object }, async (req, reply) => {
     const { sid, hsid } = req.params as { sid: string; hsid: string };
     const ok = isValidSid(sid) && isValidHsid(hsid);
