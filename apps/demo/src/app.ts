@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import QRCode from 'qrcode';
 import type { Html } from './html.js';
 import { accountPage, enrolPage, errorPage, homePage, loginPage, signupPage } from './pages.js';
-import { fail, tapinEndpoints } from './tapin-endpoints.js';
+import { cachedSettings, fail, tapinEndpoints } from './tapin-endpoints.js';
 import { type Visitor, Visitors } from './visitors.js';
 
 export interface DemoOptions {
@@ -33,7 +33,8 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
   const tapin = new TapinClient({ url: options.tapinUrl, sid: options.sid, apiKey: options.apiKey });
   const secure = options.secure ?? false;
   const visitors = new Visitors(secure);
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 16 * 1024 });
+  // Unknown fields are refused rather than silently dropped (Fastify's Ajv removes them by default).
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 16 * 1024, ajv: { customOptions: { removeAdditional: false } } });
   const tapinOrigin = new URL(options.tapinUrl);
   const socketOrigin = `${tapinOrigin.protocol === 'https:' ? 'wss:' : 'ws:'}//${tapinOrigin.host}`;
   // Usernames being enrolled right now, so that two visitors cannot claim the same one at once.
@@ -67,7 +68,8 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
   const checkCsrf = (visitor: Visitor | undefined, body: unknown) =>
     !!visitor && typeof body === 'object' && body !== null && (body as Record<string, unknown>)['csrf'] === visitor.csrf;
 
-  await app.register(tapinEndpoints, { tapin, visitors, secure });
+  const serverSettings = cachedSettings(tapin);
+  await app.register(tapinEndpoints, { tapin, visitors, secure, serverSettings });
 
   app.get('/', async (req, reply) => page(reply, homePage(visitors.peek(req)?.user)));
 
@@ -129,7 +131,7 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
       return reply.code(303).header('location', '/login?ended').send();
     }
     const account = await tapin.getAccount(user.accountid).catch(() => undefined);
-    const { pingTime } = await app.tapinSettings();
+    const { pingTime } = await serverSettings();
     return page(reply, accountPage({ user, csrf: visitor.csrf, state: status.state, device: account?.description, enrolled: account?.created, pingTime }));
   });
 

@@ -10,6 +10,7 @@ function layout(title: string, user: LoggedInUser | undefined, body: Html): Html
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} — ${SITE}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/demo.css">
 </head>
 <body>

@@ -176,6 +176,7 @@ export class TapinLoginElement extends HTMLElement {
     qr.querySelector('svg')?.remove();
     qr.prepend(qrSvg(grant.qrdata, this.strings.qrLabel));
     qr.dataset['loginUrl'] = grant.qrdata;
+    this.#$('login-link').textContent = grant.qrdata;
     const back = safeRedirect(this.#attr('return-url') ?? location.href);
     this.#$<HTMLAnchorElement>('app-link').href = back ? `${grant.qrdata}?return=${encodeURIComponent(back)}` : grant.qrdata;
     const otpInput = this.#$<HTMLInputElement>('otp-input');
@@ -395,6 +396,7 @@ export class TapinLoginElement extends HTMLElement {
     qr.hidden = !showQr || !(view === 'waiting' || view === 'scanned');
     qr.classList.toggle('dim', view === 'scanned');
     this.#$('badge').hidden = view !== 'scanned';
+    this.#$('linkbox').hidden = !showQr || view !== 'waiting';
     this.#$('app').hidden = !(appFirst && view === 'waiting');
     this.#$('show-qr').hidden = this.#showQrOnPhone;
 
