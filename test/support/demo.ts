@@ -7,7 +7,7 @@ import type { Locator, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 
 // jsqr is CommonJS whose module.exports is the function itself (its typings describe an ES default export).
-const jsQR = createRequire(import.meta.url)('jsqr') as typeof JsQr;
+const jsQR = createRequire(import.meta.url)('jsqr') as typeof JsQr.default;
 const root = resolve(import.meta.dirname, '../..');
 /** What `npm start` runs. */
 export const START_SCRIPT = join(root, 'apps/demo/dist/start.js');
