@@ -239,6 +239,8 @@ describe('the demo site in Chromium', () => {
     const href = (await link.getAttribute('href'))!;
     expect(href).toBe(`${await b.loginUrl()}?return=${encodeURIComponent(`${demo.demoUrl}/login`)}`);
     await shot(page, '11-phone');
+    await b.el.getByRole('button', { name: 'Show a QR code instead' }).click();
+    expect(await b.qr.isVisible()).toBe(true);
     // The app-to-app link is accepted by the server (the demo's URL is an allowed return URL) and logs in.
     const approved = await device(phone, 'login', href, '--pin', PIN, '--once');
     expect(approved.ok).toBe(true);

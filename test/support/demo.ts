@@ -74,7 +74,8 @@ export async function startDemoProcess(dir: string): Promise<StartedDemo> {
 /** Saves a screenshot under test-results/screenshots/ (gitignored): they are how one sees what a person sees. */
 export async function shot(target: Page | Locator, name: string): Promise<Buffer> {
   await mkdir(SHOTS, { recursive: true });
-  return target.screenshot({ path: join(SHOTS, `${name}.png`), animations: 'disabled' });
+  const path = join(SHOTS, `${name}.png`);
+  return 'goto' in target ? target.screenshot({ path, animations: 'disabled', fullPage: true }) : target.screenshot({ path, animations: 'disabled' });
 }
 
 /** Reads a QR code from a screenshot, the way a phone's camera would. */

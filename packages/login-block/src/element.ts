@@ -145,6 +145,13 @@ export class TapinLoginElement extends HTMLElement {
       void this.#submitPush(this.#$<HTMLInputElement>('push-user').value.trim());
     });
     this.#$('push-one').addEventListener('click', () => void this.#submitPush(undefined));
+    // Typing again clears the last complaint: a red field under a fresh entry says the wrong thing.
+    for (const [input, msg] of [['otp-input', 'otp-msg'], ['push-user', 'push-msg']] as const) {
+      this.#$(input).addEventListener('input', () => {
+        this.#$(input).removeAttribute('aria-invalid');
+        this.#say(msg, '');
+      });
+    }
   }
 
   #toggle(which: 'otp' | 'push'): void {
