@@ -68,6 +68,16 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
   const checkCsrf = (visitor: Visitor | undefined, body: unknown) =>
     !!visitor && typeof body === 'object' && body !== null && (body as Record<string, unknown>)['csrf'] === visitor.csrf;
 
+  // Before the routes are registered, so that the block's endpoints (a plugin of their own) answer with it too.
+  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) return fail(reply, status, 'bad_request', err.message);
+    req.log.error({ err }, 'demo error');
+    if (req.url.startsWith('/auth/') || req.url.startsWith('/signup/status')) {
+      return fail(reply, 502, 'server_error', 'The login service did not answer. Try again in a moment.');
+    }
+    return page(reply, errorPage(500, 'The login service did not answer. Try again in a moment.'), 500);
+  });
   const serverSettings = cachedSettings(tapin);
   await app.register(tapinEndpoints, { tapin, visitors, secure, serverSettings });
 
@@ -161,14 +171,5 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
   });
 
   app.setNotFoundHandler((_req: FastifyRequest, reply) => page(reply, errorPage(404, 'There is no such page.'), 404));
-  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) return fail(reply, status, 'bad_request', err.message);
-    req.log.error({ err }, 'demo error');
-    if (req.url.startsWith('/auth/') || req.url.startsWith('/signup/status')) {
-      return fail(reply, 502, 'server_error', 'The login service did not answer. Try again in a moment.');
-    }
-    return page(reply, errorPage(500, 'The login service did not answer. Try again in a moment.'), 500);
-  });
   return app;
 }
