@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import QRCode from 'qrcode';
 import type { Html } from './html.js';
 import { accountPage, enrolPage, errorPage, homePage, loginPage, signupPage } from './pages.js';
-import { fail, tapinEndpoints } from './tapin-endpoints.js';
+import { cachedSettings, fail, tapinEndpoints } from './tapin-endpoints.js';
 import { type Visitor, Visitors } from './visitors.js';
 
 export interface DemoOptions {
@@ -33,7 +33,8 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
   const tapin = new TapinClient({ url: options.tapinUrl, sid: options.sid, apiKey: options.apiKey });
   const secure = options.secure ?? false;
   const visitors = new Visitors(secure);
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 16 * 1024 });
+  // Unknown fields are refused rather than silently dropped (Fastify's Ajv removes them by default).
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 16 * 1024, ajv: { customOptions: { removeAdditional: false } } });
   const tapinOrigin = new URL(options.tapinUrl);
   const socketOrigin = `${tapinOrigin.protocol === 'https:' ? 'wss:' : 'ws:'}//${tapinOrigin.host}`;
   // Usernames being enrolled right now, so that two visitors cannot claim the same one at once.
@@ -67,7 +68,18 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
   const checkCsrf = (visitor: Visitor | undefined, body: unknown) =>
     !!visitor && typeof body === 'object' && body !== null && (body as Record<string, unknown>)['csrf'] === visitor.csrf;
 
-  await app.register(tapinEndpoints, { tapin, visitors, secure });
+  // Before the routes are registered, so that the block's endpoints (a plugin of their own) answer with it too.
+  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) return fail(reply, status, 'bad_request', err.message);
+    req.log.error({ err }, 'demo error');
+    if (req.url.startsWith('/auth/') || req.url.startsWith('/signup/status')) {
+      return fail(reply, 502, 'server_error', 'The login service did not answer. Try again in a moment.');
+    }
+    return page(reply, errorPage(500, 'The login service did not answer. Try again in a moment.'), 500);
+  });
+  const serverSettings = cachedSettings(tapin);
+  await app.register(tapinEndpoints, { tapin, visitors, secure, serverSettings });
 
   app.get('/', async (req, reply) => page(reply, homePage(visitors.peek(req)?.user)));
 
@@ -129,7 +141,7 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
       return reply.code(303).header('location', '/login?ended').send();
     }
     const account = await tapin.getAccount(user.accountid).catch(() => undefined);
-    const { pingTime } = await app.tapinSettings();
+    const { pingTime } = await serverSettings();
     return page(reply, accountPage({ user, csrf: visitor.csrf, state: status.state, device: account?.description, enrolled: account?.created, pingTime }));
   });
 
@@ -159,14 +171,5 @@ export async function buildDemoApp(options: DemoOptions): Promise<FastifyInstanc
   });
 
   app.setNotFoundHandler((_req: FastifyRequest, reply) => page(reply, errorPage(404, 'There is no such page.'), 404));
-  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) return fail(reply, status, 'bad_request', err.message);
-    req.log.error({ err }, 'demo error');
-    if (req.url.startsWith('/auth/') || req.url.startsWith('/signup/status')) {
-      return fail(reply, 502, 'server_error', 'The login service did not answer. Try again in a moment.');
-    }
-    return page(reply, errorPage(500, 'The login service did not answer. Try again in a moment.'), 500);
-  });
   return app;
 }

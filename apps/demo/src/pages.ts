@@ -10,6 +10,7 @@ function layout(title: string, user: LoggedInUser | undefined, body: Html): Html
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${title} — ${SITE}</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/demo.css">
 </head>
 <body>
@@ -128,7 +129,7 @@ export function accountPage(f: AccountFacts): Html {
   const u = f.user;
   return layout('Your account', u, html`<h1>Hello, ${u.userid}</h1>
 <p class="lead">You logged in with Tapin ${u.otplogin ? 'using an offline code from your phone' : 'by approving on your phone'}.</p>
-<div class="split">
+<div class="cards">
 <section class="card" aria-labelledby="who">
 <h2 id="who">Who is logged in</h2>
 <dl id="who-facts">

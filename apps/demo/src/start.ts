@@ -27,7 +27,13 @@ const host = env['TAPIN_HOST'] ?? '127.0.0.1';
 const tapinPort = Number(env['TAPIN_PORT'] ?? 8470);
 const demoPort = Number(env['DEMO_PORT'] ?? 8480);
 const tapinBin = join(dirname(createRequire(import.meta.url).resolve('@tapin/server')), '..', 'bin', 'tapin.js');
-const shown = (path: string) => `./${relative(process.cwd(), path) || '.'}`;
+/** A path as the person typing `npm start` can use it: relative below the working directory, else absolute. */
+const shown = (path: string) => {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') ? path : `./${rel}`;
+};
+
+let stopping = false;
 
 function die(message: string): never {
   process.stderr.write(`npm start: ${message}\n`);
@@ -55,7 +61,7 @@ async function createConfig(): Promise<DemoConfig> {
   return config;
 }
 
-async function startTapin(): Promise<{ url: string; stop(): Promise<void> }> {
+async function startTapin(): Promise<{ url: string; publicUrl: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, [tapinBin, 'serve', '--db', db, '--host', host, '--port', String(tapinPort), '--json'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -63,10 +69,12 @@ async function startTapin(): Promise<{ url: string; stop(): Promise<void> }> {
     createInterface({ input: child.stdout! }).once('line', ok);
     child.once('exit', (code) => bad(new Error(`tapin serve stopped (exit ${code}); is port ${tapinPort} free? (TAPIN_PORT=… picks another)`)));
   });
-  child.once('exit', (code) => die(`the Tapin server stopped (exit ${code}).`));
-  const facts = JSON.parse(line) as { url: string };
+  // Ctrl-C reaches the whole process group: the server stopping then is expected, not a failure.
+  child.once('exit', (code) => stopping || die(`the Tapin server stopped (exit ${code}).`));
+  const facts = JSON.parse(line) as { url: string; publicUrl: string };
   return {
     url: facts.url,
+    publicUrl: facts.publicUrl,
     stop: () => new Promise<void>((done) => {
       child.removeAllListeners('exit');
       child.once('exit', () => done());
@@ -75,42 +83,50 @@ async function startTapin(): Promise<{ url: string; stop(): Promise<void> }> {
   };
 }
 
-const fresh = !(await readConfig());
-const config = (await readConfig()) ?? (await createConfig());
+const existing = await readConfig();
+const config = existing ?? (await createConfig());
 const tapinServer = await startTapin().catch((err: unknown) => die(err instanceof Error ? err.message : String(err)));
 const tapin = new TapinClient({ url: tapinServer.url, sid: config.sid, apiKey: config.apiKey });
-try {
-  const settings = await tapin.getSettings();
-  if (fresh) {
-    // Offline codes on, and the phone keeps a login alive with a ping every 30 s: a logout then reaches it.
-    await tapin.updateSettings({ serverFlags: [...new Set([...settings.serverFlags, 'ENABLE_OTP'])], pingTime: 30 });
-  }
-} catch (err) {
-  await tapinServer.stop();
-  if (err instanceof TapinApiError && (err.code === 'unauthorized' || err.code === 'wrong_server')) {
-    die(`${shown(configFile)} does not belong to ${shown(db)} (was the database replaced?). Move ${shown(configFile)} away and run npm start again.`);
-  }
-  throw err;
-}
 const demo = await startDemo({ tapinUrl: tapinServer.url, sid: config.sid, apiKey: config.apiKey, port: demoPort, host }).catch(async (err: unknown) => {
   await tapinServer.stop();
   return die(`the demo site could not start: ${err instanceof Error ? err.message : String(err)} (DEMO_PORT=… picks another port)`);
 });
 
+try {
+  const settings = await tapin.getSettings();
+  // The authenticator app sends people back to the demo after an app-to-app login: the demo's URL must be allowed.
+  const returnUrls = [...new Set([...settings.returnUrls, demo.url])];
+  await tapin.updateSettings(existing
+    ? { returnUrls }
+    // First start: offline codes on, and the phone keeps a login alive with a ping every 30 s, so a logout reaches it.
+    : { returnUrls, serverFlags: [...new Set([...settings.serverFlags, 'ENABLE_OTP'])], pingTime: 30 });
+} catch (err) {
+  await demo.close();
+  await tapinServer.stop();
+  if (err instanceof TapinApiError && (err.code === 'unauthorized' || err.code === 'wrong_server' || err.code === 'server_not_found')) {
+    die(`${shown(configFile)} does not belong to ${shown(db)} (was the database replaced?). Move ${shown(configFile)} away and run npm start again.`);
+  }
+  throw err;
+}
+
+/** The installable authenticator app, served by the Tapin server at /app/ once it is built. */
+const appUrl = `${tapinServer.publicUrl}/app/`;
+const appServed = await fetch(appUrl).then((res) => res.ok, () => false);
+
 const phone = 'npx tapin-device --home ./phone';
 process.stdout.write(`
 Tapin demo is running
 
-  Demo website   ${demo.url}        <- open this in your browser
-  Tapin server   ${tapinServer.url}        API docs: ${tapinServer.url}/docs
+  Demo website        ${demo.url}        <- open this in your browser
+  Tapin server        ${tapinServer.url}        API docs: ${tapinServer.url}/docs
+  Authenticator app   ${appUrl}${appServed ? '        (open it on your phone)' : '        (not built in this checkout yet: use tapin-device below)'}
 
   Virtual server "Tapin demo"
     sid       ${config.sid}
     API key   ${config.apiKey}
   (kept in ${shown(configFile)}, readable only by you; data in ${shown(db)}, secrets sealed with ${shown(join(dir, 'tapin.key'))}: back it up)
 
-Your phone
-  The installable authenticator app is not built yet: use tapin-device, the command-line authenticator.
+Enrol and log in with tapin-device, the command-line authenticator (in a second terminal):
   1. Sign up at ${demo.url}/signup and choose a username. The page shows an enrol QR code and, under
      "No Tapin app?", the command to run:
        ${phone} enrol '<enrol link>' --pin 1234
@@ -125,6 +141,7 @@ Ctrl-C stops both servers.
 `);
 
 const stop = async () => {
+  stopping = true;
   await demo.close();
   await tapinServer.stop();
   process.exit(0);

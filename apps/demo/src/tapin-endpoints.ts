@@ -7,9 +7,45 @@ export interface EndpointOptions {
   tapin: TapinClient;
   visitors: Visitors;
   secure: boolean;
+  serverSettings: () => Promise<DemoSettings>;
+}
+
+export interface DemoSettings {
+  otp: boolean;
+  pingTime: number;
+}
+
+/** Server flags change rarely; a few seconds of caching spares a Tapin call per page view. */
+export function cachedSettings(tapin: TapinClient, ttlMs = 5_000): () => Promise<DemoSettings> {
+  let cached: { at: number; value: DemoSettings } | undefined;
+  return async () => {
+    if (!cached || Date.now() - cached.at > ttlMs) {
+      const s = await tapin.getSettings();
+      cached = { at: Date.now(), value: { otp: s.serverFlags.includes('ENABLE_OTP'), pingTime: s.pingTime } };
+    }
+    return cached.value;
+  };
 }
 
 const USERID_RE = /^[a-z0-9][a-z0-9._-]{2,31}$/;
+
+/** The block's calls, checked before any handler runs (unknown fields refused: the app's Ajv keeps them). */
+const HSID = { type: 'string', pattern: '^[A-Za-z0-9_-]{22}$' } as const;
+const STATES = ['idle', 'scanned', 'provoked', 'loggedin', 'loggedout', 'cancelled', 'expired'] as const;
+const bodyOf = (properties: Record<string, object>, required: string[]) =>
+  ({ body: { type: 'object', properties, required, additionalProperties: false } }) as const;
+const SCHEMAS = {
+  session: bodyOf({}, []),
+  status: {
+    querystring: {
+      type: 'object', required: ['hsid'], additionalProperties: false,
+      properties: { hsid: HSID, wait: { type: 'integer', minimum: 0, maximum: 25 }, state: { type: 'string', enum: STATES } },
+    },
+  },
+  complete: bodyOf({ hsid: HSID }, ['hsid']),
+  otp: bodyOf({ hsid: HSID, otp: { type: 'string', minLength: 1, maxLength: 64 } }, ['hsid', 'otp']),
+  push: bodyOf({ hsid: HSID, username: { type: 'string', minLength: 1, maxLength: 64 } }, ['hsid']),
+};
 const REMEMBER_SECONDS = 30 * 24 * 3600;
 
 /** The same error shape as Tapin's own, which the login block reads. */
@@ -26,6 +62,8 @@ function sendTapinError(reply: FastifyReply, err: unknown): FastifyReply {
     otp_locked: 'Too many wrong codes. Wait a while, or scan the code instead.',
     otp_disabled: 'Offline codes are not enabled on this site.',
     push_no_accounts: 'No phone is linked to that username.',
+    // The same words as for a user without a phone: the push form does not tell who has an account here.
+    user_not_found: 'No phone is linked to that username.',
     push_rate_limited: `A request was sent a moment ago. Wait${typeof retry === 'number' ? ` ${retry} s` : ' a little'} before sending another.`,
     push_not_allowed: 'Type your username to send a request.',
     session_expired: 'This login code has expired. Get a new code.',
@@ -48,17 +86,7 @@ function contextFor(req: FastifyRequest): UserContext {
  * The endpoints `<tapin-login>` calls on this site. Every call that needs the nonce is made here, server-side,
  * where the nonce lives in the visitor's session; the browser sees only the hsid (DESIGN §2–4).
  */
-export async function tapinEndpoints(app: FastifyInstance, { tapin, visitors, secure }: EndpointOptions): Promise<void> {
-  let settings: { at: number; otp: boolean; pingTime: number } | undefined;
-  /** Server flags change rarely; a few seconds of caching spares a call per page view. */
-  const serverSettings = async () => {
-    if (!settings || Date.now() - settings.at > 5_000) {
-      const s = await tapin.getSettings();
-      settings = { at: Date.now(), otp: s.serverFlags.includes('ENABLE_OTP'), pingTime: s.pingTime };
-    }
-    return settings;
-  };
-  app.decorate('tapinSettings', serverSettings);
+export async function tapinEndpoints(app: FastifyInstance, { tapin, visitors, secure, serverSettings }: EndpointOptions): Promise<void> {
 
   const remembered = (req: FastifyRequest) => {
     const name = parseCookies(req.headers.cookie).get(REMEMBER_COOKIE);
@@ -99,7 +127,7 @@ export async function tapinEndpoints(app: FastifyInstance, { tapin, visitors, se
   };
 
   // A fresh Tapin session for this visitor: new nonce (kept here), context for the phone, the public side for the page.
-  app.post('/auth/tapin/session', async (req, reply) => {
+  app.post('/auth/tapin/session', { schema: SCHEMAS.session }, async (req, reply) => {
     const visitor = visitors.get(req, reply);
     const nonce = generateNonce();
     let status: LoginStatus;
@@ -122,17 +150,19 @@ export async function tapinEndpoints(app: FastifyInstance, { tapin, visitors, se
   });
 
   // Long-poll fallback for pages whose WebSocket cannot connect. Answers state only, never identity.
-  app.get<{ Querystring: { hsid?: string; wait?: string } }>('/auth/tapin/status', async (req, reply) => {
+  app.get<{ Querystring: { hsid: string; wait?: number; state?: string } }>('/auth/tapin/status', { schema: SCHEMAS.status }, async (req, reply) => {
     const visitor = visitors.peek(req);
     const login = visitor?.login;
     if (!login) return fail(reply, 409, 'no_login', 'No login is in progress in this browser.');
-    if (login.hsid !== req.query.hsid) return { hsid: login.hsid, state: 'idle' };
-    const wait = Math.min(25, Math.max(0, Number(req.query.wait) || 0));
+    if (login.hsid !== req.query.hsid) return fail(reply, 409, 'session_changed', 'The login code has changed (another tab?). Reload the page.');
     // Stop waiting at Tapin when the browser goes away.
     const gone = new AbortController();
     reply.raw.on('close', () => gone.abort());
     try {
-      const status = await tapin.getSession(login.nonce, { wait, signal: gone.signal });
+      // Tapin's wait is for a change from now: a state the page has not seen yet is answered at once.
+      const now = await tapin.getSession(login.nonce, { signal: gone.signal });
+      const wait = req.query.wait ?? 0;
+      const status = now.state !== req.query.state || wait === 0 ? now : await tapin.getSession(login.nonce, { wait, signal: gone.signal });
       return { hsid: status.hsid, state: status.state };
     } catch (err) {
       if (gone.signal.aborted) return reply;
@@ -141,7 +171,7 @@ export async function tapinEndpoints(app: FastifyInstance, { tapin, visitors, se
   });
 
   // The page saw LOGIN: read who logged in, with the nonce, and start this site's session.
-  app.post<{ Body: { hsid?: unknown } }>('/auth/tapin/complete', { schema: { body: { type: 'object' } } }, async (req, reply) => {
+  app.post<{ Body: { hsid: string } }>('/auth/tapin/complete', { schema: SCHEMAS.complete }, async (req, reply) => {
     const visitor = pendingLogin(req, reply, req.body.hsid);
     if (!visitor) return reply;
     try {
@@ -151,11 +181,11 @@ export async function tapinEndpoints(app: FastifyInstance, { tapin, visitors, se
     }
   });
 
-  app.post<{ Body: { hsid?: unknown; otp?: unknown } }>('/auth/tapin/otp', { schema: { body: { type: 'object' } } }, async (req, reply) => {
+  app.post<{ Body: { hsid: string; otp: string } }>('/auth/tapin/otp', { schema: SCHEMAS.otp }, async (req, reply) => {
     const visitor = pendingLogin(req, reply, req.body.hsid);
     if (!visitor) return reply;
     const otp = req.body.otp;
-    if (typeof otp !== 'string' || otp.trim() === '' || otp.length > 64) return fail(reply, 400, 'otp_invalid', 'Type the 12-character code your phone shows.');
+    if (otp.trim() === '') return fail(reply, 400, 'otp_invalid', 'Type the 12-character code your phone shows.');
     try {
       return await establish(req, reply, visitor, await tapin.otpLogin(visitor.login!.nonce, otp));
     } catch (err) {
@@ -166,14 +196,14 @@ export async function tapinEndpoints(app: FastifyInstance, { tapin, visitors, se
   // Push login: available on this Tapin server (the block shows the option only when this says so).
   app.get('/auth/tapin/push', async () => ({ available: true }));
 
-  app.post<{ Body: { hsid?: unknown; username?: unknown } }>('/auth/tapin/push', { schema: { body: { type: 'object' } } }, async (req, reply) => {
+  app.post<{ Body: { hsid: string; username?: string } }>('/auth/tapin/push', { schema: SCHEMAS.push }, async (req, reply) => {
     const visitor = pendingLogin(req, reply, req.body.hsid);
     if (!visitor) return reply;
     const typed = req.body.username;
-    if (typed !== undefined && (typeof typed !== 'string' || !USERID_RE.test(typed.trim().toLowerCase()))) {
+    if (typed !== undefined && !USERID_RE.test(typed.trim().toLowerCase())) {
       return fail(reply, 400, 'bad_username', 'That is not a username here (3–32 lower-case letters, digits, dots, hyphens, underscores).');
     }
-    const userid = typeof typed === 'string' ? typed.trim().toLowerCase() : remembered(req);
+    const userid = typed !== undefined ? typed.trim().toLowerCase() : remembered(req);
     const nonce = visitor.login!.nonce;
     try {
       // Number matching: the page shows `number`; the phone must pick it among three.
@@ -183,10 +213,4 @@ export async function tapinEndpoints(app: FastifyInstance, { tapin, visitors, se
       return sendTapinError(reply, err);
     }
   });
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    tapinSettings(): Promise<{ at: number; otp: boolean; pingTime: number }>;
-  }
 }

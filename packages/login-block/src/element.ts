@@ -145,6 +145,13 @@ export class TapinLoginElement extends HTMLElement {
       void this.#submitPush(this.#$<HTMLInputElement>('push-user').value.trim());
     });
     this.#$('push-one').addEventListener('click', () => void this.#submitPush(undefined));
+    // Typing again clears the last complaint: a red field under a fresh entry says the wrong thing.
+    for (const [input, msg] of [['otp-input', 'otp-msg'], ['push-user', 'push-msg']] as const) {
+      this.#$(input).addEventListener('input', () => {
+        this.#$(input).removeAttribute('aria-invalid');
+        this.#say(msg, '');
+      });
+    }
   }
 
   #toggle(which: 'otp' | 'push'): void {
@@ -176,6 +183,7 @@ export class TapinLoginElement extends HTMLElement {
     qr.querySelector('svg')?.remove();
     qr.prepend(qrSvg(grant.qrdata, this.strings.qrLabel));
     qr.dataset['loginUrl'] = grant.qrdata;
+    this.#$('login-link').textContent = grant.qrdata;
     const back = safeRedirect(this.#attr('return-url') ?? location.href);
     this.#$<HTMLAnchorElement>('app-link').href = back ? `${grant.qrdata}?return=${encodeURIComponent(back)}` : grant.qrdata;
     const otpInput = this.#$<HTMLInputElement>('otp-input');
@@ -395,6 +403,7 @@ export class TapinLoginElement extends HTMLElement {
     qr.hidden = !showQr || !(view === 'waiting' || view === 'scanned');
     qr.classList.toggle('dim', view === 'scanned');
     this.#$('badge').hidden = view !== 'scanned';
+    this.#$('linkbox').hidden = !showQr || view !== 'waiting';
     this.#$('app').hidden = !(appFirst && view === 'waiting');
     this.#$('show-qr').hidden = this.#showQrOnPhone;
 

@@ -5,6 +5,8 @@ export const STRINGS = {
   leadQr: 'Scan this code with the Tapin app on your phone.',
   leadApp: 'Approve the login in the Tapin app. It brings you back here.',
   qrLabel: 'QR code to log in with Tapin. Scan it with the Tapin app on your phone, or use one of the options below.',
+  cantScan: 'Can’t scan the code?',
+  linkIntro: 'Open this login link with the Tapin app on your phone:',
   waiting: 'Waiting for your phone…',
   renewed: 'A new code is ready.',
   scanned: 'Code scanned. Confirm the login on your phone.',

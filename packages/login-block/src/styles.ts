@@ -19,6 +19,10 @@ export const CSS = `
 .qr-fg{fill:var(--tapin-qr-color,#000)}
 .qr.dim svg{opacity:.1}
 .badge{position:absolute;inset:0;display:flex;align-items:center;justify-content:center;font-weight:700;font-size:1.25rem;color:var(--_ok)}
+.linkbox{margin:.5rem 0 0;font-size:.875rem;color:var(--_muted)}
+.linkbox summary{cursor:pointer;color:var(--_accent);min-height:24px}
+.linkbox p{margin:.25rem 0}
+.url{display:block;padding:.4rem;border-radius:6px;background:var(--tapin-code-background,#eef1f4);color:var(--_fg);overflow-wrap:anywhere;user-select:all;font:.8rem/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .status{margin:.75rem 0 0;font-weight:600;min-height:1.5em}
 .status:focus{outline:none}
 .status.ok{color:var(--_ok)}

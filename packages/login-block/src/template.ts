@@ -14,6 +14,7 @@ export function template(s: Strings, headingLevel: number): string {
 <${h} part="title" class="title" id="title">${t('title')}</${h}>
 <p part="lead" class="lead" id="lead">${t('loading')}</p>
 <div part="qr" class="qr" id="qr" hidden><span class="badge" id="badge" hidden>${t('scannedBadge')}</span></div>
+<details part="link" class="linkbox" id="linkbox" hidden><summary>${t('cantScan')}</summary><p>${t('linkIntro')}</p><code part="login-link" class="url" id="login-link"></code></details>
 <div id="app" hidden>
 <a part="app-button button primary-button" class="btn primary" id="app-link">${t('openApp')}</a>
 <button part="link-button" class="link" id="show-qr" type="button">${t('showQr')}</button>

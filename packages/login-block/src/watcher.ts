@@ -5,7 +5,10 @@ export interface WatchTarget {
   hsid: string;
   /** The Tapin server's browser socket, `ws(s)://…/v1/ws`. */
   socketUrl: string | undefined;
-  /** The business site's long-poll endpoint (GET `?hsid=…&wait=25` → `{hsid, state}`), used when the socket fails. */
+  /**
+   * The business site's long-poll endpoint (GET `?hsid=…&wait=25[&state=<last seen>]` → `{hsid, state}`: at once
+   * when the state is not `state`, else when it changes or `wait` s pass), used when the socket fails.
+   */
   statusUrl: string | undefined;
 }
 
@@ -19,7 +22,7 @@ export interface WatcherEvents {
   transport(transport: Transport): void;
 }
 
-const CONNECT_TIMEOUT_MS = 6_000;
+const CONNECT_TIMEOUT_MS = 5_000;
 const POLL_WAIT_S = 25;
 const MAX_BACKOFF_MS = 15_000;
 
@@ -79,9 +82,30 @@ export class SessionWatcher {
     }
     this.#socket = socket;
     let opened = false;
-    const timer = setTimeout(() => socket.close(), CONNECT_TIMEOUT_MS);
+    // A socket that never opens may end in close, in error alone, or (blocked by a page's CSP, in Chromium) in
+    // nothing at all: whichever comes first counts, once.
+    const lost = () => {
+      clearTimeout(timer);
+      document.removeEventListener('securitypolicyviolation', blocked);
+      if (this.#socket !== socket) return;
+      this.#socket = undefined;
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+      socket.close();
+      if (!this.#target) return;
+      this.#failures++;
+      // Never connected: the socket is blocked here; long-poll instead. Connected once: try again, then give up.
+      if ((!opened && this.#mode !== 'socket') || this.#failures > 3) return this.#fallBack();
+      this.on.transport('offline');
+      this.#retry = setTimeout(() => this.#connect(), Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.#failures));
+    };
+    const timer = setTimeout(lost, CONNECT_TIMEOUT_MS);
+    const blocked = (event: SecurityPolicyViolationEvent) => {
+      if (!opened && event.blockedURI && socket.url.startsWith(event.blockedURI)) lost();
+    };
+    document.addEventListener('securitypolicyviolation', blocked);
     socket.onopen = () => {
       clearTimeout(timer);
+      document.removeEventListener('securitypolicyviolation', blocked);
       opened = true;
       this.#failures = 0;
       this.#mode = 'socket';
@@ -98,16 +122,9 @@ export class SessionWatcher {
       const progress = progressOfFrame(frame.type);
       if (progress) this.on.progress(frame.hsid, progress, frame.code);
     };
-    socket.onclose = () => {
-      clearTimeout(timer);
-      if (this.#socket !== socket) return;
-      this.#socket = undefined;
-      if (!this.#target) return;
-      this.#failures++;
-      // Never connected: the socket is blocked here; long-poll instead. Connected once: try again, then give up.
-      if ((!opened && this.#mode !== 'socket') || this.#failures > 3) return this.#fallBack();
-      this.on.transport('offline');
-      this.#retry = setTimeout(() => this.#connect(), Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.#failures));
+    socket.onclose = lost;
+    socket.onerror = () => {
+      if (!opened) lost();
     };
   }
 
@@ -133,20 +150,28 @@ export class SessionWatcher {
 
   async #pollLoop(signal: AbortSignal): Promise<void> {
     let failures = 0;
+    // The state last seen for `seenFor`: the endpoint answers at once when the session is elsewhere by now, and
+    // long-polls only while it is still there, so a change between two polls is never missed.
+    let seen: string | undefined;
+    let seenFor: string | undefined;
     while (!signal.aborted) {
       const target = this.#target;
       if (!target?.statusUrl) return;
+      if (seenFor !== target.hsid) seen = undefined;
       const started = Date.now();
       try {
         const url = new URL(target.statusUrl, document.baseURI);
         url.searchParams.set('hsid', target.hsid);
         url.searchParams.set('wait', String(POLL_WAIT_S));
+        if (seen) url.searchParams.set('state', seen);
         const res = await fetch(url, { headers: { accept: 'application/json' }, signal });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const body = (await res.json()) as { hsid?: unknown; state?: unknown };
         failures = 0;
         if (signal.aborted || body.hsid !== this.#target?.hsid) continue;
-        const progress = progressOfState(String(body.state));
+        seen = String(body.state);
+        seenFor = target.hsid;
+        const progress = progressOfState(seen);
         if (progress) this.on.progress(target.hsid, progress);
       } catch {
         if (signal.aborted) return;
