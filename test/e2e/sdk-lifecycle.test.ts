@@ -205,4 +205,33 @@ describe('SDK lifecycle against a real server', () => {
       await client.updateSettings({ pingTime: 0 });
     }
   });
+  it('pingTime changed while a session is ACTIVE: the phone follows each ping answer; at 0 the session turns one-shot', async () => {
+    await client.updateSettings({ pingTime: 2 });
+    try {
+      const page = await loginPage();
+      const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.approve({ pin: '1234' }) });
+      const session = await sdk.processQR(page.qr.data);
+      await until(() => session.state === 'ACTIVE');
+      expect(session.pingTime).toBe(2);
+      // Lowered to 1 s: the server's next deadline is 2 s after the next ping, so pinging every 2 s would miss it.
+      await client.updateSettings({ pingTime: 1 });
+      await until(() => session.pingTime === 1, 4000);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(session.state).toBe('ACTIVE');
+      expect((await client.getSession(page.nonce)).loggedin).toBe(true);
+
+      // Switched off: the next ping says 0; the phone stops pinging and the session stays logged in, one-shot.
+      await client.updateSettings({ pingTime: 0 });
+      expect((await rec.stopped).state).toBe('DONE');
+      expect(session.pingTime).toBe(0);
+      expect((await sdk.history()).find((h) => h.hsid === page.qr.hsid)?.status).toBe('LOGGED_IN_ONE_SHOT');
+      await new Promise((r) => setTimeout(r, 2500));
+      expect((await client.getSession(page.nonce)).loggedin).toBe(true);
+      expect(rec.events.filter((e) => e === 'SessionStop')).toHaveLength(1);
+      sdk.dispose();
+      page.watcher.close();
+    } finally {
+      await client.updateSettings({ pingTime: 0 });
+    }
+  });
 });

@@ -401,8 +401,11 @@ export class TapinSDK implements SessionController {
     try {
       const answer = await this.retry(session, () =>
         this.http.signed<DeviceSessionState>(this.options.keys, account, 'POST', devicePaths.ping(account.sid, session.hsid!)));
-      if (answer.state === 'loggedin') this.schedulePing(session);
-      else await this.end(session, 'DONE', 'LOGGED_OUT');
+      if (answer.state !== 'loggedin') return await this.end(session, 'DONE', 'LOGGED_OUT');
+      // The server sets the next deadline from its current pingTime, not the one of the approval: follow it.
+      session.pingTime = answer.pingTime;
+      if (answer.pingTime > 0) this.schedulePing(session);
+      else await this.end(session, 'DONE', 'LOGGED_IN_ONE_SHOT');
     } catch (err) {
       await this.fail(session, err);
     }
