@@ -266,10 +266,18 @@ export class TapinSDK implements SessionController {
       device, account, announceinfo: device.announceinfo, sessioninfo: device.sessioninfo, pinRequired: device.pinRequired, pingTime: device.pingTime,
       numbers: device.numbers,
     });
-    // Keep the phone's copy of the server's flags current, so OTPAvailable is right next time, offline included.
-    if (JSON.stringify(account.server.serverFlags) !== JSON.stringify(device.serverFlags)) {
-      account.server = { ...account.server, serverFlags: device.serverFlags, pingTime: device.pingTime };
-      await this.options.storage.save(account);
+    // Keep the phone's copy of the server's flags current, so OTPAvailable and generateOTP are right next time,
+    // offline included. The flags belong to the server, so every account of this phone there gets them.
+    const flags = JSON.stringify(device.serverFlags);
+    const known = new Map(session.accounts.map((a) => [a.accountid, a]));
+    known.set(account.accountid, account);
+    for (const stored of await this.options.storage.list()) {
+      if (stored.sid !== account.sid || stored.base !== account.base) continue;
+      const copy = known.get(stored.accountid) ?? stored;
+      if (JSON.stringify(stored.server.serverFlags) === flags && JSON.stringify(copy.server.serverFlags) === flags) continue;
+      const server = { ...stored.server, serverFlags: device.serverFlags, pingTime: device.pingTime };
+      copy.server = server;
+      await this.options.storage.save({ ...stored, server });
     }
   }
 
@@ -357,7 +365,9 @@ export class TapinSDK implements SessionController {
    */
   async generateOTP(session: TapinSession, account?: StoredAccount): Promise<string> {
     const hsid = session.hsid;
-    const acct = account ?? session.account ?? session.accounts[0];
+    // By default an account that may make codes: OTPAvailable fires when any of them may.
+    const allowed = (a: StoredAccount | undefined) => a?.server.serverFlags.includes(SERVER_FLAGS.ENABLE_OTP) === true;
+    const acct = account ?? (allowed(session.account) ? session.account : session.accounts.find(allowed)) ?? session.account ?? session.accounts[0];
     if (!hsid || !acct) throw new TapinError('no_accounts');
     if (!acct.server.serverFlags.includes(SERVER_FLAGS.ENABLE_OTP)) throw new TapinError('otp_disabled');
     const otp = generateOtp(fromBase64url(acct.otpkey), acct.otpref, acct.sid, hsid, this.now());

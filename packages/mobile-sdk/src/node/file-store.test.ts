@@ -39,6 +39,11 @@ describe('FileStore', () => {
     await store.save(account('acct2'));
     await store.save({ ...account('acct2'), description: 'renamed' });
     expect((await store.list()).map((a) => a.description)).toEqual(['renamed']);
+    // A refreshed account keeps its place.
+    await store.save(account('acct3'));
+    await store.save({ ...account('acct2'), description: 'again' });
+    expect((await store.list()).map((a) => `${a.accountid} ${a.description}`)).toEqual(['acct2 again', 'acct3 d']);
+    await store.remove('acct3');
     expect(await verify(pk, utf8Encode('m'), await store.sign('acct2', utf8Encode('m')))).toBe(true);
     await store.remove('acct2');
     expect(await store.list()).toEqual([]);

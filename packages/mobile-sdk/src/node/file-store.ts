@@ -69,8 +69,11 @@ export class FileStore implements AccountStorage, KeyStore, HistoryStorage {
   }
 
   async save(account: StoredAccount): Promise<void> {
-    const all = (await this.list()).filter((a) => a.accountid !== account.accountid);
-    all.push(account);
+    // Replaced in place: the order of accounts is the order they were enrolled, whatever gets refreshed.
+    const all = await this.list();
+    const i = all.findIndex((a) => a.accountid === account.accountid);
+    if (i >= 0) all[i] = account;
+    else all.push(account);
     await this.writePrivate(this.accountsFile, `${JSON.stringify(all, null, 2)}\n`);
   }
 
