@@ -364,6 +364,11 @@ export class TapinSDK implements SessionController {
    * data, the account's OTP key and the clock — no network. The session ends; the user types the code on the page.
    */
   async generateOTP(session: TapinSession, account?: StoredAccount): Promise<string> {
+    // Only for a login still waiting for an answer: an ended session stays as it ended (ERROR is not rewritten
+    // as ABORTED), and an ACTIVE one is logged in at the server, which a code cannot change.
+    if (session.kind !== 'login' || (session.state !== 'STARTING' && session.state !== 'USER_INTERACTION')) {
+      throw new TapinError('session_state', `This ${session.kind} session is ${session.state}: an offline code is only for a login that is waiting.`);
+    }
     const hsid = session.hsid;
     // By default an account that may make codes: OTPAvailable fires when any of them may.
     const allowed = (a: StoredAccount | undefined) => a?.server.serverFlags.includes(SERVER_FLAGS.ENABLE_OTP) === true;
