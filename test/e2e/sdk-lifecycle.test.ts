@@ -131,7 +131,7 @@ describe('SDK lifecycle against a real server', () => {
     watcher.close();
   });
 
-  it('a blocked account reaches the SDK as AccountUpdate on its next request', async () => {
+  it('a blocked account reaches the SDK as AccountUpdate on its next request, and so does the unblock', async () => {
     await client.blockAccount(account.accountid);
     try {
       const { qr, watcher } = await loginPage();
@@ -144,6 +144,34 @@ describe('SDK lifecycle against a real server', () => {
       watcher.close();
     } finally {
       await client.unblockAccount(account.accountid);
+    }
+    // The next answer for the account tells the app it works again — once, and before the login is shown.
+    for (const expected of [['AccountUpdate blocked=false', 'ConfirmLogin pin=true'], ['ConfirmLogin pin=true']]) {
+      const { qr, watcher } = await loginPage();
+      const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.cancel() });
+      await sdk.processQR(qr.data);
+      await rec.stopped;
+      expect(rec.events.filter((e) => e.startsWith('AccountUpdate') || e.startsWith('ConfirmLogin'))).toEqual(expected);
+      watcher.close();
+    }
+  });
+
+  it('logout(session) also ends a one-shot session, from the session or from history by hsid', async () => {
+    for (const by of ['session', 'hsid'] as const) {
+      const { nonce, qr, watcher } = await loginPage();
+      const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.approve({ pin: '1234' }) });
+      const session = await sdk.processQR(qr.data);
+      await rec.stopped;
+      await watcher.next('LOGIN');
+      expect((await sdk.history()).find((h) => h.hsid === qr.hsid)?.status).toBe('LOGGED_IN_ONE_SHOT');
+      await sdk.logout(by === 'session' ? session : qr.hsid);
+      await watcher.next('LOGOUT');
+      expect((await client.getSession(nonce)).state).toBe('loggedout');
+      expect((await sdk.history()).find((h) => h.hsid === qr.hsid)?.status).toBe('LOGGED_OUT');
+      expect(rec.events.filter((e) => e === 'SessionStop')).toHaveLength(1);
+      // Nothing logged in is left to end.
+      await expect(sdk.logout(qr.hsid)).rejects.toMatchObject({ code: 'session_not_found' });
+      watcher.close();
     }
   });
 

@@ -127,10 +127,11 @@ export class TapinSDK implements SessionController {
         ({ items } = await this.http.signed<{ items: PendingPush[] }>(this.options.keys, account, 'GET', devicePaths.pushes(account.sid)));
       } catch (err) {
         const e = asTapinError(err);
-        if (e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+        if (e.code === 'account_blocked') await this.noteBlocked(account, true);
         this.userError(undefined, e);
         continue;
       }
+      await this.noteBlocked(account, false);
       for (const push of items) {
         const session = this.receivePush(account, push);
         if (session) started.push(session);
@@ -262,6 +263,7 @@ export class TapinSDK implements SessionController {
   private async fetchFor(session: TapinSession, account: StoredAccount): Promise<void> {
     const hsid = session.hsid!;
     const device = await this.retry(session, () => fetchSession(this.http, this.options.keys, account, hsid));
+    await this.noteBlocked(account, false);
     Object.assign(session, {
       device, account, announceinfo: device.announceinfo, sessioninfo: device.sessioninfo, pinRequired: device.pinRequired, pingTime: device.pingTime,
       numbers: device.numbers,
@@ -381,10 +383,16 @@ export class TapinSDK implements SessionController {
     return otp;
   }
 
-  /** Ends a logged-in session from the phone (a live session, or one from history by its hsid). */
+  /**
+   * Ends a logged-in session from the phone: a live (ACTIVE) one, or one from history by its hsid or session
+   * object — pinged or one-shot (LOGGED_IN, LOGGED_IN_ONE_SHOT), which the server ends the same way.
+   */
   async logout(target: TapinSession | string): Promise<void> {
-    const session = typeof target === 'string' ? this.sessions().find((s) => s.hsid === target) : target;
-    const item = session ? undefined : (await this.options.storage.listHistory()).find((h) => h.hsid === target && h.status === 'LOGGED_IN');
+    const hsidOf = typeof target === 'string' ? target : target.hsid;
+    const live = typeof target === 'string' ? this.sessions().find((s) => s.hsid === target) : target.ended ? undefined : target;
+    const session = live && live.state === 'ACTIVE' ? live : undefined;
+    const item = session ? undefined : (await this.options.storage.listHistory())
+      .find((h) => h.hsid === hsidOf && (typeof target === 'string' || h.sid === target.link.sid) && (h.status === 'LOGGED_IN' || h.status === 'LOGGED_IN_ONE_SHOT'));
     const sid = session?.account?.sid ?? item?.sid;
     const hsid = session?.hsid ?? item?.hsid;
     const accountid = session?.account?.accountid ?? item?.accountid;
@@ -457,7 +465,7 @@ export class TapinSDK implements SessionController {
     if (err instanceof SessionEnded || session.ended) return;
     const e = asTapinError(err);
     const account = session.account;
-    if (account && e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+    if (account && e.code === 'account_blocked') await this.noteBlocked(account, true);
     if (account && e.code === 'account_not_found') {
       await this.options.storage.remove(account.accountid);
       await this.options.keys.remove(account.accountid).catch(() => undefined);
@@ -491,6 +499,19 @@ export class TapinSDK implements SessionController {
       ...(status === 'ERROR' && session.error ? { error: session.error.code } : {}),
     });
     await this.options.storage.pruneHistory(this.now() - (this.options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS));
+  }
+
+  /**
+   * The server says nothing when it unblocks an account, so the phone remembers the block and reports the unblock
+   * (AccountUpdate {blocked: false}) when the server next answers that account.
+   */
+  private async noteBlocked(account: StoredAccount, blocked: boolean): Promise<void> {
+    if (blocked) this.cb.AccountUpdate?.(account, { blocked: true });
+    if ((account.blocked === true) === blocked) return;
+    account.blocked = blocked;
+    const stored = (await this.options.storage.list()).find((a) => a.accountid === account.accountid && a.sid === account.sid);
+    if (stored) await this.options.storage.save({ ...stored, blocked });
+    if (!blocked) this.cb.AccountUpdate?.(account, { blocked: false });
   }
 
   private expect(session: TapinSession, kind: 'login' | 'enrol', state: LifecycleState): void {
