@@ -108,6 +108,18 @@ describe('SDK lifecycle against a real server', () => {
     watcher.close();
   });
 
+  it('raw scans: the getQrLogin JSON answer and the bare path q/<sid>/<hsid> log in like the URL', async () => {
+    for (const raw of [(qr: { data: string; hsid: string }) => ` ${JSON.stringify(qr)}\n`, (qr: { data: string; hsid: string }) => `/q/${sid}/${qr.hsid}`]) {
+      const { nonce, qr, watcher } = await loginPage();
+      const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.approve({ pin: '1234' }) });
+      await sdk.processQR(raw(qr));
+      expect((await rec.stopped).state).toBe('DONE');
+      await watcher.next('LOGIN');
+      expect(await client.getSession(nonce)).toMatchObject({ loggedin: true, accountid: account.accountid });
+      watcher.close();
+    }
+  });
+
   it('decline: DONE, ABORTED in history, CANCEL on the page', async () => {
     const { qr, watcher } = await loginPage();
     const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.decline() });

@@ -1,5 +1,6 @@
 import {
-  type DeviceSessionState, type LinkData, type PendingPush, type PushSubscriptionBody, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseLink,
+  type DeviceSessionState, type LinkData, type PendingPush, type PushSubscriptionBody, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseScan,
+  resolveLink,
 } from '@tapin/protocol';
 import { CLIENT_VERSION } from '../device.js';
 import { DeviceHttp } from '../device-http.js';
@@ -88,13 +89,14 @@ export class TapinSDK implements SessionController {
   }
 
   /**
-   * Starts a session from scanned data (a login or enrol link). Returns at once in STARTING; the callbacks carry
-   * the rest. Data that is not a Tapin link is reported (UserErrorMessage 32/33) and thrown.
+   * Starts a session from scanned data, URL or raw (see `resolveQR`). Returns at once in STARTING; the callbacks
+   * carry the rest. Data that is not Tapin data is reported (UserErrorMessage 32/33, 34 for a bare login path of a
+   * server this phone has no account at) and thrown.
    */
   async processQR(data: string): Promise<TapinSession> {
     let link: LinkData;
     try {
-      link = parseLink(data);
+      link = await this.resolveQR(data);
     } catch (err) {
       const e = asTapinError(err);
       this.userError(undefined, e);
@@ -112,6 +114,20 @@ export class TapinSDK implements SessionController {
     if (session.otpAvailable) this.cb.OTPAvailable?.(session);
     void this.run(session);
     return session;
+  }
+
+  /**
+   * Scanned data as a link: a link URL, the getQrLogin / enrol JSON answer `{"data": "<url>", …}`, or a bare path
+   * `q/<sid>/<hsid>`, which gets the server address of the (first) account enrolled at that sid. A bare enrol
+   * path `e/<sid>/<token>` has no server to enrol at: qr_parse_error.
+   */
+  async resolveQR(data: string): Promise<LinkData> {
+    const scanned = parseScan(data);
+    if (scanned.base !== null) return scanned;
+    if (scanned.type === 'enrol') throw new TapinError('qr_parse_error', 'This enrol code has no server address (e/<sid>/<token>): scan the full enrol link.');
+    const account = (await this.options.storage.list()).find((a) => a.sid === scanned.sid);
+    if (!account) throw new TapinError('no_accounts', 'This login code has no server address (q/<sid>/<hsid>), and this phone has no account at that server.');
+    return resolveLink(scanned, account.base);
   }
 
   /**
