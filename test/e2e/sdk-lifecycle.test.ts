@@ -120,6 +120,69 @@ describe('SDK lifecycle against a real server', () => {
     }
   });
 
+  it('ConfirmLogin offers both accounts of a phone enrolled twice; approve({accountid}) logs in the one picked', async () => {
+    const dir = await tempDir('tapin-sdk-two-');
+    try {
+      const store = new FileStore(dir.path);
+      const enrolled: StoredAccount[] = [];
+      for (const userid of ['erin', 'frank']) {
+        let done!: () => void;
+        const finished = new Promise<void>((r) => (done = r));
+        const sdk = new TapinSDK({ storage: store, keys: store, callbacks: { ConfirmEnrol: (s) => void s.enrol({ description: userid }), SessionStop: () => done() } });
+        const session = await sdk.processQR((await client.enrol({ name: userid, userid })).data);
+        await finished;
+        enrolled.push(session.account!);
+      }
+      const [erin, frank] = enrolled as [StoredAccount, StoredAccount];
+      const { nonce, qr, watcher } = await loginPage();
+      let offered: string[] = [];
+      let done!: (s: TapinSession) => void;
+      const stopped = new Promise<TapinSession>((r) => (done = r));
+      const sdk = new TapinSDK({
+        storage: store, keys: store,
+        callbacks: {
+          ConfirmLogin: (s, r) => {
+            offered = r.accounts.map((a) => a.accountid);
+            void s.approve({ accountid: frank.accountid });
+          },
+          SessionStop: (s) => done(s),
+        },
+      });
+      await sdk.processQR(qr.data);
+      const session = await stopped;
+      expect(offered).toEqual([erin.accountid, frank.accountid]);
+      expect(session.state).toBe('DONE');
+      expect(session.account?.accountid).toBe(frank.accountid);
+      await watcher.next('LOGIN');
+      expect(await client.getSession(nonce)).toMatchObject({ loggedin: true, accountid: frank.accountid, userid: 'frank' });
+      expect((await sdk.history()).find((h) => h.hsid === qr.hsid)).toMatchObject({ accountid: frank.accountid, status: 'LOGGED_IN_ONE_SHOT' });
+      watcher.close();
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('an enrol code used twice: UserErrorMessage 41 and ERROR on the second phone', async () => {
+    const dir = await tempDir('tapin-sdk-41-');
+    try {
+      const data = (await client.enrol({ name: 'once' })).data;
+      for (const expected of ['DONE', 'ERROR'] as const) {
+        const store = new FileStore(dir.path);
+        const errors: UserError[] = [];
+        let done!: (s: TapinSession) => void;
+        const stopped = new Promise<TapinSession>((r) => (done = r));
+        const sdk = new TapinSDK({ storage: store, keys: store, callbacks: { ConfirmEnrol: (s) => void s.enrol(), SessionStop: (s) => done(s), UserErrorMessage: (_s, e) => errors.push(e) } });
+        await sdk.processQR(data);
+        const session = await stopped;
+        expect(session.state).toBe(expected);
+        expect(errors).toEqual(expected === 'DONE' ? [] : [expect.objectContaining({ errorCode: 41, code: 'enrol_token_invalid' })]);
+      }
+      expect(await new FileStore(dir.path).list()).toHaveLength(1);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('decline: DONE, ABORTED in history, CANCEL on the page', async () => {
     const { qr, watcher } = await loginPage();
     const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.decline() });
