@@ -108,6 +108,81 @@ describe('SDK lifecycle against a real server', () => {
     watcher.close();
   });
 
+  it('raw scans: the getQrLogin JSON answer and the bare path q/<sid>/<hsid> log in like the URL', async () => {
+    for (const raw of [(qr: { data: string; hsid: string }) => ` ${JSON.stringify(qr)}\n`, (qr: { data: string; hsid: string }) => `/q/${sid}/${qr.hsid}`]) {
+      const { nonce, qr, watcher } = await loginPage();
+      const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.approve({ pin: '1234' }) });
+      await sdk.processQR(raw(qr));
+      expect((await rec.stopped).state).toBe('DONE');
+      await watcher.next('LOGIN');
+      expect(await client.getSession(nonce)).toMatchObject({ loggedin: true, accountid: account.accountid });
+      watcher.close();
+    }
+  });
+
+  it('ConfirmLogin offers both accounts of a phone enrolled twice; approve({accountid}) logs in the one picked', async () => {
+    const dir = await tempDir('tapin-sdk-two-');
+    try {
+      const store = new FileStore(dir.path);
+      const enrolled: StoredAccount[] = [];
+      for (const userid of ['erin', 'frank']) {
+        let done!: () => void;
+        const finished = new Promise<void>((r) => (done = r));
+        const sdk = new TapinSDK({ storage: store, keys: store, callbacks: { ConfirmEnrol: (s) => void s.enrol({ description: userid }), SessionStop: () => done() } });
+        const session = await sdk.processQR((await client.enrol({ name: userid, userid })).data);
+        await finished;
+        enrolled.push(session.account!);
+      }
+      const [erin, frank] = enrolled as [StoredAccount, StoredAccount];
+      const { nonce, qr, watcher } = await loginPage();
+      let offered: string[] = [];
+      let done!: (s: TapinSession) => void;
+      const stopped = new Promise<TapinSession>((r) => (done = r));
+      const sdk = new TapinSDK({
+        storage: store, keys: store,
+        callbacks: {
+          ConfirmLogin: (s, r) => {
+            offered = r.accounts.map((a) => a.accountid);
+            void s.approve({ accountid: frank.accountid });
+          },
+          SessionStop: (s) => done(s),
+        },
+      });
+      await sdk.processQR(qr.data);
+      const session = await stopped;
+      expect(offered).toEqual([erin.accountid, frank.accountid]);
+      expect(session.state).toBe('DONE');
+      expect(session.account?.accountid).toBe(frank.accountid);
+      await watcher.next('LOGIN');
+      expect(await client.getSession(nonce)).toMatchObject({ loggedin: true, accountid: frank.accountid, userid: 'frank' });
+      expect((await sdk.history()).find((h) => h.hsid === qr.hsid)).toMatchObject({ accountid: frank.accountid, status: 'LOGGED_IN_ONE_SHOT' });
+      watcher.close();
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('an enrol code used twice: UserErrorMessage 41 and ERROR on the second phone', async () => {
+    const dir = await tempDir('tapin-sdk-41-');
+    try {
+      const data = (await client.enrol({ name: 'once' })).data;
+      for (const expected of ['DONE', 'ERROR'] as const) {
+        const store = new FileStore(dir.path);
+        const errors: UserError[] = [];
+        let done!: (s: TapinSession) => void;
+        const stopped = new Promise<TapinSession>((r) => (done = r));
+        const sdk = new TapinSDK({ storage: store, keys: store, callbacks: { ConfirmEnrol: (s) => void s.enrol(), SessionStop: (s) => done(s), UserErrorMessage: (_s, e) => errors.push(e) } });
+        await sdk.processQR(data);
+        const session = await stopped;
+        expect(session.state).toBe(expected);
+        expect(errors).toEqual(expected === 'DONE' ? [] : [expect.objectContaining({ errorCode: 41, code: 'enrol_token_invalid' })]);
+      }
+      expect(await new FileStore(dir.path).list()).toHaveLength(1);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('decline: DONE, ABORTED in history, CANCEL on the page', async () => {
     const { qr, watcher } = await loginPage();
     const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.decline() });
@@ -131,7 +206,7 @@ describe('SDK lifecycle against a real server', () => {
     watcher.close();
   });
 
-  it('a blocked account reaches the SDK as AccountUpdate on its next request', async () => {
+  it('a blocked account reaches the SDK as AccountUpdate on its next request, and so does the unblock', async () => {
     await client.blockAccount(account.accountid);
     try {
       const { qr, watcher } = await loginPage();
@@ -144,6 +219,34 @@ describe('SDK lifecycle against a real server', () => {
       watcher.close();
     } finally {
       await client.unblockAccount(account.accountid);
+    }
+    // The next answer for the account tells the app it works again — once, and before the login is shown.
+    for (const expected of [['AccountUpdate blocked=false', 'ConfirmLogin pin=true'], ['ConfirmLogin pin=true']]) {
+      const { qr, watcher } = await loginPage();
+      const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.cancel() });
+      await sdk.processQR(qr.data);
+      await rec.stopped;
+      expect(rec.events.filter((e) => e.startsWith('AccountUpdate') || e.startsWith('ConfirmLogin'))).toEqual(expected);
+      watcher.close();
+    }
+  });
+
+  it('logout(session) also ends a one-shot session, from the session or from history by hsid', async () => {
+    for (const by of ['session', 'hsid'] as const) {
+      const { nonce, qr, watcher } = await loginPage();
+      const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.approve({ pin: '1234' }) });
+      const session = await sdk.processQR(qr.data);
+      await rec.stopped;
+      await watcher.next('LOGIN');
+      expect((await sdk.history()).find((h) => h.hsid === qr.hsid)?.status).toBe('LOGGED_IN_ONE_SHOT');
+      await sdk.logout(by === 'session' ? session : qr.hsid);
+      await watcher.next('LOGOUT');
+      expect((await client.getSession(nonce)).state).toBe('loggedout');
+      expect((await sdk.history()).find((h) => h.hsid === qr.hsid)?.status).toBe('LOGGED_OUT');
+      expect(rec.events.filter((e) => e === 'SessionStop')).toHaveLength(1);
+      // Nothing logged in is left to end.
+      await expect(sdk.logout(qr.hsid)).rejects.toMatchObject({ code: 'session_not_found' });
+      watcher.close();
     }
   });
 
@@ -201,6 +304,35 @@ describe('SDK lifecycle against a real server', () => {
       b.sdk.dispose();
       first.watcher.close();
       second.watcher.close();
+    } finally {
+      await client.updateSettings({ pingTime: 0 });
+    }
+  });
+  it('pingTime changed while a session is ACTIVE: the phone follows each ping answer; at 0 the session turns one-shot', async () => {
+    await client.updateSettings({ pingTime: 2 });
+    try {
+      const page = await loginPage();
+      const { sdk, rec } = phone({ ConfirmLogin: (s) => void s.approve({ pin: '1234' }) });
+      const session = await sdk.processQR(page.qr.data);
+      await until(() => session.state === 'ACTIVE');
+      expect(session.pingTime).toBe(2);
+      // Lowered to 1 s: the server's next deadline is 2 s after the next ping, so pinging every 2 s would miss it.
+      await client.updateSettings({ pingTime: 1 });
+      await until(() => session.pingTime === 1, 4000);
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(session.state).toBe('ACTIVE');
+      expect((await client.getSession(page.nonce)).loggedin).toBe(true);
+
+      // Switched off: the next ping says 0; the phone stops pinging and the session stays logged in, one-shot.
+      await client.updateSettings({ pingTime: 0 });
+      expect((await rec.stopped).state).toBe('DONE');
+      expect(session.pingTime).toBe(0);
+      expect((await sdk.history()).find((h) => h.hsid === page.qr.hsid)?.status).toBe('LOGGED_IN_ONE_SHOT');
+      await new Promise((r) => setTimeout(r, 2500));
+      expect((await client.getSession(page.nonce)).loggedin).toBe(true);
+      expect(rec.events.filter((e) => e === 'SessionStop')).toHaveLength(1);
+      sdk.dispose();
+      page.watcher.close();
     } finally {
       await client.updateSettings({ pingTime: 0 });
     }

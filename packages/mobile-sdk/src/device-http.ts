@@ -9,6 +9,12 @@ export interface DeviceHttpOptions {
   now: () => number;
 }
 
+/** Network failures as the SDK reports them: 50 when the time ran out, else 70. */
+function networkError(base: string, err: unknown): TapinError {
+  if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) return new TapinError('server_timeout');
+  return new TapinError('connection_error', `Could not reach ${base}: ${err instanceof Error ? err.message : String(err)}`);
+}
+
 /**
  * The phone's side of the device API: JSON over fetch, with server errors turned back into the shared
  * TapinError codes and network failures into `connection_error` (70) / `server_timeout` (50).
@@ -28,10 +34,15 @@ export class DeviceHttp {
         redirect: 'error',
       });
     } catch (err) {
-      if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) throw new TapinError('server_timeout');
-      throw new TapinError('connection_error', `Could not reach ${base}: ${err instanceof Error ? err.message : String(err)}`);
+      throw networkError(base, err);
     }
-    const text = await response.text();
+    let text: string;
+    try {
+      // The timeout also covers the body: a server that sends its headers and then stalls is a timeout too.
+      text = await response.text();
+    } catch (err) {
+      throw networkError(base, err);
+    }
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
@@ -43,7 +54,8 @@ export class DeviceHttp {
       if (error && isErrorCode(error.code)) throw new TapinError(error.code, typeof error.message === 'string' ? error.message : undefined, error.details);
       throw new TapinError(response.status >= 500 ? 'server_error' : 'server_unknown', `The server answered HTTP ${response.status}.`);
     }
-    if (json === undefined) throw new TapinError('server_error', 'The server answered without a JSON body.');
+    // A 2xx page that is not JSON (a captive portal, another web site at that address) is no Tapin server.
+    if (json === undefined) throw new TapinError('server_unknown', `${base} answered, but not as a Tapin server.`);
     return json as T;
   }
 

@@ -16,6 +16,8 @@ export interface StoredAccount {
   pinSalt: string | null;
   pinIterations: number;
   created: number;
+  /** True while the server's last word on this account was "blocked"; an answer after that unblocks it (AccountUpdate). */
+  blocked?: boolean;
 }
 
 /**

@@ -349,6 +349,8 @@ const linkOk = [
   { url: `https://example.org/tapin/e/${SID}/${TOKEN}`, note: 'enrol with a path prefix' },
   { url: `  https://tapin.example.com/q/${SID}/${HSID}\n`, note: 'surrounding whitespace is trimmed' },
   { url: `https://tapin.example.com/q/${SID}/${HSID}?return=`, note: 'empty return parameter is kept' },
+  { url: JSON.stringify({ data: `https://tapin.example.com/q/${SID}/${HSID}`, hsid: HSID }), note: 'the getQrLogin JSON answer {data, hsid}' },
+  { url: ` ${JSON.stringify({ data: `https://example.org/tapin/e/${SID}/${TOKEN}`, expires: 1767225600000 })}\n`, note: 'the enrol JSON answer {data, expires}, with whitespace around' },
 ];
 const linkBad = [
   { url: '', note: 'empty' },
@@ -365,6 +367,11 @@ const linkBad = [
   { url: `https://tapin.example.com/Q/${SID}/${HSID}`, note: 'kind is case-sensitive' },
   { url: `https://tapin.example.com/login/${SID}/${HSID}`, note: 'kind longer than one letter' },
   { url: `https://tapin.example.com/q/${SID}/${HSID}?return=${'x'.repeat(2048)}`, note: 'longer than 2048 chars' },
+  { url: JSON.stringify({ data: `https://tapin.example.com/q/${SID}/${HSID}`, hsid: P.deriveHsid(SID, NONCE_HEX) }), note: 'JSON answer whose hsid is not the link\'s' },
+  { url: JSON.stringify({ data: `q/${SID}/${HSID}` }), note: 'JSON answer: data must be a full URL' },
+  { url: JSON.stringify({ url: `https://tapin.example.com/q/${SID}/${HSID}` }), note: 'JSON without a data string' },
+  { url: `{"data": "https://tapin.example.com/q/${SID}/${HSID}"`, note: 'broken JSON' },
+  { url: `q/${SID}/${HSID}`, note: 'bare path: parseLink needs the server address (see links.scan)' },
 ];
 const linkUnknown = [
   { url: `https://tapin.example.com/x/${SID}/${HSID}`, note: 'one-letter kind this version does not know' },
@@ -378,8 +385,36 @@ const parseCase = ({ url, note }) => {
     return { url, note, error: e.code };
   }
 };
+// Bare paths: parseScan gives base null, to be resolved against the URL of an account enrolled at that sid.
+const scanCase = ({ data, note }) => {
+  try {
+    return { data, note, result: P.parseScan(data) };
+  } catch (e) {
+    if (!(e instanceof P.TapinError)) throw e;
+    return { data, note, error: e.code };
+  }
+};
+const scanOk = [
+  { data: `q/${SID}/${HSID}`, note: 'bare login path' },
+  { data: ` /q/${SID}/${HSID}\n`, note: 'bare login path with a leading slash and whitespace' },
+  { data: `e/${SID}/${TOKEN}`, note: 'bare enrol path (the SDK refuses it: an enrolment needs the server address)' },
+  { data: `https://tapin.example.com/q/${SID}/${HSID}`, note: 'a full link parses as with parseLink' },
+];
+const scanBad = [
+  { data: `q/${SID}/${HSID}?return=app%3A%2F%2Fx`, note: 'a bare path carries no query' },
+  { data: `//q/${SID}/${HSID}`, note: 'two leading slashes' },
+  { data: `q/${SID}/${HSID}/`, note: 'trailing slash' },
+  { data: `tapin/q/${SID}/${HSID}`, note: 'more than three segments without a scheme' },
+  { data: `q/${SID}/${HSID.slice(0, 21)}`, note: 'hsid of 21 chars' },
+];
+const scanUnknown = [{ data: `x/${SID}/${HSID}`, note: 'unknown one-letter kind' }];
+for (const c of scanOk) if (scanCase(c).error) throw new Error(`scan should parse: ${c.data}`);
+for (const c of scanBad) if (scanCase(c).error !== 'qr_parse_error') throw new Error(`scan should be qr_parse_error: ${c.data}`);
+for (const c of scanUnknown) if (scanCase(c).error !== 'qr_unknown_type') throw new Error(`scan should be qr_unknown_type: ${c.data}`);
+
 const links = {
   parse: [...linkOk, ...linkBad, ...linkUnknown].map(parseCase),
+  scan: [...scanOk, ...scanBad, ...scanUnknown].map(scanCase),
   build: [
     { kind: 'login', publicUrl: 'https://tapin.example.com', sid: SID, hsid: HSID },
     { kind: 'login', publicUrl: 'https://example.org/tapin/', sid: SID, hsid: HSID, returnUrl: RETURN },
@@ -406,7 +441,7 @@ const vectors = {
     statements: 'Statement bytes = UTF-8(label + "\\n" + canonical JSON of the fields), canonical JSON = keys sorted by UTF-16 code units, no whitespace, strings and numbers as ECMAScript JSON.stringify writes them (§6); announceinfo in a login statement is base64url(SHA-256(canonical JSON of the announceinfo, or "null" when absent)) and token in an enrol statement is base64url(SHA-256(UTF-8(enrol token))).',
     ecdsa: 'ECDSA P-256 over SHA-256 of the statement bytes; the private key is a big-endian hex scalar, the public key base64url of the 65-byte uncompressed point, the signature base64url of IEEE P1363 r‖s (64 bytes), here made deterministically (RFC 6979, low-S) so it can be compared byte for byte; verifiers must accept any valid signature (§6).',
     pinKeys: 'pbkdf2 = PBKDF2-HMAC-SHA256(UTF-8(NFKC(pin)), salt, iterations, 48 bytes); secretKey = (pbkdf2 as big-endian integer mod (n − 1)) + 1 as 32 bytes, n the P-256 group order; publicKey = base64url of the uncompressed point; signature as in `ecdsa` (§6).',
-    links: 'Login link = publicUrl + "/q/" + sid + "/" + hsid (+ "?return=" + encodeURIComponent(url)); enrol link = publicUrl + "/e/" + sid + "/" + token; the parser reads kind, sid and id from the last three path segments, everything before them is the base, and answers qr_parse_error for non-Tapin data or qr_unknown_type for an unknown one-letter kind (§5).',
+    links: 'Login link = publicUrl + "/q/" + sid + "/" + hsid (+ "?return=" + encodeURIComponent(url)); enrol link = publicUrl + "/e/" + sid + "/" + token; the parser reads kind, sid and id from the last three path segments, everything before them is the base, and answers qr_parse_error for non-Tapin data or qr_unknown_type for an unknown one-letter kind (§5). Raw forms (parse and scan): surrounding whitespace is ignored; a JSON object whose "data" is a link URL (the getQrLogin and enrol answers) is read as that URL, and a "hsid" beside it must match; at most 2048 chars in every form. links.scan: a bare path "q/<sid>/<hsid>" or "e/<sid>/<token>" (optional leading "/", no query) parses with base null, to be resolved against the public URL of an account enrolled at that sid; parseLink refuses it (qr_parse_error).',
   },
   version: 1,
   hsid: hsidCases,

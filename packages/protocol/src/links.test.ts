@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomId } from './encoding.js';
 import { TapinError } from './errors.js';
 import { deriveHsid } from './hsid.js';
-import { buildEnrolUrl, buildLoginUrl, isValidEnrolToken, MAX_LINK_LENGTH, parseLink } from './links.js';
+import { buildEnrolUrl, buildLoginUrl, isValidEnrolToken, MAX_LINK_LENGTH, parseLink, parseScan, resolveLink } from './links.js';
 import { generateNonce } from './nonce.js';
 
 const sid = randomId();
@@ -90,5 +90,61 @@ describe('links', () => {
       expect((e as TapinError).userError).toBe(33);
     }
     expect.assertions(2);
+  });
+
+  describe('raw forms ("URL or raw")', () => {
+    const login = buildLoginUrl('https://example.org/tapin', sid, hsid);
+    const enrol = buildEnrolUrl('https://example.org/tapin', sid, token);
+
+    it('ignores surrounding whitespace and newlines', () => {
+      expect(parseLink(` \t${login}\r\n`)).toEqual({ type: 'login', base: 'https://example.org/tapin', sid, hsid });
+    });
+
+    it('reads the getQrLogin / enrol JSON answer', () => {
+      expect(parseLink(JSON.stringify({ data: login, hsid }))).toEqual({ type: 'login', base: 'https://example.org/tapin', sid, hsid });
+      expect(parseLink(`  ${JSON.stringify({ data: enrol, expires: 1700000000000 })}\n`)).toEqual({ type: 'enrol', base: 'https://example.org/tapin', sid, token });
+      expect(parseLink(JSON.stringify({ data: `${login}?return=${encodeURIComponent('app://x')}` }))).toMatchObject({ returnUrl: 'app://x' });
+    });
+
+    it('refuses JSON that is not such an answer', () => {
+      const other = deriveHsid(sid, generateNonce());
+      for (const data of [
+        '{', '{}', '[]', 'null', JSON.stringify({ data: 42 }), JSON.stringify({ data: login, hsid: 7 }), JSON.stringify({ url: login }),
+        JSON.stringify({ data: login, hsid: other }), JSON.stringify({ data: enrol, hsid }), JSON.stringify({ data: `q/${sid}/${hsid}` }),
+        JSON.stringify({ data: JSON.stringify({ data: login }) }), JSON.stringify({ data: 'not a link' }),
+        JSON.stringify({ data: login, pad: 'x'.repeat(MAX_LINK_LENGTH) }),
+      ]) {
+        expect(errorCode(data), data).toBe('qr_parse_error');
+      }
+      expect(errorCode(JSON.stringify({ data: `https://h.example/x/${sid}/${hsid}` }))).toBe('qr_unknown_type');
+    });
+
+    it('parses a bare path q/<sid>/<hsid> or e/<sid>/<token>, with or without a leading slash, as a link without base', () => {
+      expect(parseScan(`q/${sid}/${hsid}`)).toEqual({ type: 'login', base: null, sid, hsid });
+      expect(parseScan(` /q/${sid}/${hsid}\n`)).toEqual({ type: 'login', base: null, sid, hsid });
+      expect(parseScan(`e/${sid}/${token}`)).toEqual({ type: 'enrol', base: null, sid, token });
+      expect(parseScan(`/e/${sid}/${token}`)).toEqual({ type: 'enrol', base: null, sid, token });
+      // Full links come out of parseScan as parseLink gives them.
+      expect(parseScan(login)).toEqual(parseLink(login));
+      expect(parseScan(JSON.stringify({ data: login }))).toEqual(parseLink(login));
+    });
+
+    it('refuses malformed bare paths, and parseLink refuses a bare path (it needs the server address)', () => {
+      for (const data of [
+        `q/${sid}/${hsid}?return=x`, `q/${sid}/${hsid}#f`, `//q/${sid}/${hsid}`, `q/${sid}/${hsid}/`, `q/${sid}`, `a/q/${sid}/${hsid}`,
+        `q/${sid}/${hsid.slice(1)}`, `e/${sid}/short`, `Q/${sid}/${hsid}`, `qq/${sid}/${hsid}`, `q/abc/${hsid}`, `q /${sid}/${hsid}`,
+        `https:/q/${sid}/${hsid}`,
+      ]) {
+        expect(() => parseScan(data), data).toThrow(expect.objectContaining({ code: 'qr_parse_error' }));
+      }
+      expect(() => parseScan(`x/${sid}/${hsid}`)).toThrow(expect.objectContaining({ code: 'qr_unknown_type' }));
+      for (const data of [`q/${sid}/${hsid}`, `/e/${sid}/${token}`]) expect(errorCode(data)).toBe('qr_parse_error');
+    });
+
+    it('resolveLink puts a server address in front of a bare path and leaves full links alone', () => {
+      expect(resolveLink(parseScan(`q/${sid}/${hsid}`), 'https://example.org/tapin/')).toEqual(parseLink(login));
+      expect(resolveLink(parseScan(`e/${sid}/${token}`), 'https://example.org/tapin')).toEqual(parseLink(enrol));
+      expect(resolveLink(parseLink(login), 'https://elsewhere.example')).toEqual(parseLink(login));
+    });
   });
 });

@@ -10,7 +10,7 @@ import { decodeCrockfordInt, encodeCrockfordInt, normalizeCrockford } from './cr
 import { fromBase64url, fromHex, toBase64url, toHex, utf8Decode } from './encoding.js';
 import { TapinError } from './errors.js';
 import { deriveHsid, isValidHsid } from './hsid.js';
-import { buildEnrolUrl, buildLoginUrl, parseLink, type LinkData } from './links.js';
+import { buildEnrolUrl, buildLoginUrl, parseLink, parseScan, type LinkData, type ScannedData } from './links.js';
 import { isValidNonce } from './nonce.js';
 import { formatOtp, otpCode, otpInterval, parseOtp } from './otp.js';
 import { derivePinKey, signWithPinKey } from './pin-key.js';
@@ -108,6 +108,7 @@ interface Vectors {
   }[];
   links: {
     parse: { url: string; note: string; result?: LinkData; error?: string }[];
+    scan: { data: string; note: string; result?: ScannedData; error?: string }[];
     build: { kind: 'login' | 'enrol'; publicUrl: string; sid: string; hsid?: string; token?: string; returnUrl?: string; url: string }[];
   };
 }
@@ -346,6 +347,22 @@ describe('vectors.json', () => {
         expect(thrown).toBeInstanceOf(TapinError);
         expect((thrown as TapinError).code).toBe(error);
       }
+    });
+
+    it.each(vectors.links.scan)('scan: $note', ({ data, result, error }) => {
+      if (result !== undefined) {
+        expect(parseScan(data)).toEqual(result);
+      } else {
+        expect(() => parseScan(data)).toThrow(expect.objectContaining({ code: error }));
+      }
+    });
+
+    it('scan covers bare login and enrol paths and the errors', () => {
+      const cases = vectors.links.scan;
+      expect(cases.some((c) => c.result?.type === 'login' && c.result.base === null)).toBe(true);
+      expect(cases.some((c) => c.result?.type === 'enrol' && c.result.base === null)).toBe(true);
+      expect(new Set(cases.map((c) => c.error ?? 'ok'))).toEqual(new Set(['ok', 'qr_parse_error', 'qr_unknown_type']));
+      expect(vectors.links.parse.some((c) => c.url.trim().startsWith('{') && c.result)).toBe(true);
     });
 
     it('covers success, qr_parse_error and qr_unknown_type, a path prefix and ?return=', () => {

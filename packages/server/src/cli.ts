@@ -21,6 +21,12 @@ function seconds(value: string): number {
   return n;
 }
 
+function sweepMs(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 50 || n > 60_000) throw new InvalidArgumentError('a whole number of milliseconds from 50 to 60000');
+  return n;
+}
+
 /** Admin commands open the same database as `serve`, do one thing and close it again. */
 async function withContext<T>(db: string, fn: (ctx: Awaited<ReturnType<typeof createContext>>['ctx']) => Promise<T>): Promise<T> {
   const { ctx } = await createContext({ db, publicUrl: process.env['TAPIN_PUBLIC_URL'] ?? 'http://localhost:8470' });
@@ -56,10 +62,11 @@ program
   .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key. Phones need HTTPS to install the app')
   .option('--tls-key <file>', 'the PEM private key of --tls-cert')
   .option('--session-lifetime <seconds>', 'how long a session waits for a phone before it expires', seconds, 600)
+  .option('--sweep-interval <ms>', 'how often sessions past their time are ended: a page hears LOGOUT at most this long after a silent phone\'s 2 × pingTime', sweepMs, 1000)
   .option('--json', 'print the startup facts as one JSON line (for scripts)', false)
   .action(async (opts: {
     port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean | string; redis?: string; redisPrefix: string;
-    sessionLifetime: number; json: boolean; tlsCert?: string; tlsKey?: string;
+    sessionLifetime: number; sweepInterval: number; json: boolean; tlsCert?: string; tlsKey?: string;
   }) => {
     if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
     const read = (file: string, what: string) => {
@@ -74,7 +81,7 @@ program
       https,
       db: dbOf(opts), port: opts.port, host: opts.host, publicUrl: opts.publicUrl, keyFile: opts.keyFile,
       trustProxy: opts.trustProxy, redis: opts.redis || undefined, redisPrefix: opts.redisPrefix,
-      lifetimes: { sessionMs: opts.sessionLifetime * 1000 },
+      lifetimes: { sessionMs: opts.sessionLifetime * 1000 }, sweepIntervalMs: opts.sweepInterval,
       logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel },
     });
     const facts = {

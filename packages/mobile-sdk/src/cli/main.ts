@@ -2,7 +2,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { OTP_INTERVAL_SECONDS, TapinError, parseLink, type SessionInfo } from '@tapin/protocol';
+import { OTP_INTERVAL_SECONDS, TapinError, type SessionInfo } from '@tapin/protocol';
 import { TapinDevice } from '../device.js';
 import { TapinSDK } from '../lifecycle/sdk.js';
 import { TapinSession } from '../lifecycle/session.js';
@@ -264,13 +264,13 @@ program
   .option('--account <accountid>', 'which account, when this phone has several at that server')
   .action(async (url: string, opts: { account?: string }) => {
     const store = new FileStore(globals().home);
-    const link = parseLink(url);
+    // No network at all: the session is built from the link and local accounts only.
+    const sdk = new TapinSDK({ storage: store, keys: store, fetch: () => Promise.reject(new Error('offline')) });
+    const link = await sdk.resolveQR(url);
     if (link.type !== 'login') throw new TapinError('qr_unknown_type', 'This is an enrol link, not a login link.');
     const candidates = (await store.list()).filter((a) => a.sid === link.sid && a.base === link.base);
     const account = opts.account ? candidates.find((a) => a.accountid === opts.account) : candidates[0];
     if (!account) throw new TapinError('no_accounts');
-    // No network at all: the session is built from the link and local accounts only.
-    const sdk = new TapinSDK({ storage: store, keys: store, fetch: () => Promise.reject(new Error('offline')) });
     const session = new TapinSession(link, sdk);
     session.accounts = candidates;
     const otp = await sdk.generateOTP(session, account);

@@ -5,6 +5,7 @@ import type { StoredAccount } from '../platform.js';
 import type { UserError } from './callbacks.js';
 import { TapinSDK } from './sdk.js';
 import type { TapinSession } from './session.js';
+import { memoryPlatform as realPruning, makeAccount } from '../test-support/memory-platform.js';
 
 /**
  * The SDK when the network is down: reported at once (70), retried with exponential back-off and jitter, recovered
@@ -145,5 +146,37 @@ describe('the SDK with the network down', () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(session.state).toBe('ERROR');
     expect(errors[0]?.errorCode).toBe(34);
+  });
+
+  describe('history retention', () => {
+    const DAY = 24 * 3600_000;
+    const item = (hsid: string, updated: number): HistoryItem => ({
+      id: `${SID}/${hsid}`, sid: SID, hsid, base: BASE, accountid: account.accountid, serverName: 'Bank', announceinfo: null, sessioninfo: null,
+      status: 'LOGGED_OUT', otp: false, started: updated - 1000, updated,
+    });
+
+    it('keeps 90 days by default: older items leave history()', async () => {
+      const p = realPruning([makeAccount(account.accountid)]);
+      const now = Date.now();
+      for (const [hsid, age] of [['keptHsid0000000000000a', 89 * DAY], ['edgeHsid0000000000000b', 90 * DAY], ['goneHsid0000000000000c', 90 * DAY + 1]] as const) {
+        await p.storage.saveHistory(item(hsid, now - age));
+      }
+      const sdk = new TapinSDK({ ...p, fetch: async () => { throw new TypeError('offline'); } });
+      expect((await sdk.history()).map((h) => h.hsid)).toEqual(['keptHsid0000000000000a', 'edgeHsid0000000000000b']);
+      expect(p.history).toHaveLength(2);
+    });
+
+    it('a custom historyRetentionMs prunes on history() and whenever a session is recorded', async () => {
+      const p = realPruning([makeAccount(account.accountid)]);
+      const now = Date.now();
+      await p.storage.saveHistory(item('oldHsid00000000000000a', now - 2 * 3600_000));
+      await p.storage.saveHistory(item('newHsid00000000000000b', now - 30 * 60_000));
+      const sdk = new TapinSDK({ ...p, historyRetentionMs: 3600_000, fetch: async () => { throw new TypeError('offline'); } });
+      // Recording a session (here: an offline code) prunes too, before anyone lists the history.
+      await sdk.generateOTP(await sdk.processQR(buildLoginUrl(BASE, SID, HSID)));
+      expect(p.history.map((h) => h.hsid).sort()).toEqual([HSID, 'newHsid00000000000000b'].sort());
+      vi.advanceTimersByTime(31 * 60_000);
+      expect((await sdk.history()).map((h) => h.hsid)).toEqual([HSID]);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import {
-  type AppLoginResponse, type DeviceSessionState, type LinkData, type SessionInfo, type PendingPush, type PushSubscriptionBody, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseLink,
+  type AppLoginResponse, type DeviceSessionState, type LinkData, type SessionInfo, type PendingPush, type PushSubscriptionBody, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseScan,
+  resolveLink,
 } from '@tapin/protocol';
 import { type PinChange, changeAccountPin, deleteAccount } from '../account-admin.js';
 import { CLIENT_VERSION } from '../device.js';
@@ -110,13 +111,14 @@ export class TapinSDK implements SessionController {
   }
 
   /**
-   * Starts a session from scanned data (a login or enrol link). Returns at once in STARTING; the callbacks carry
-   * the rest. Data that is not a Tapin link is reported (UserErrorMessage 32/33) and thrown.
+   * Starts a session from scanned data, URL or raw (see `resolveQR`). Returns at once in STARTING; the callbacks
+   * carry the rest. Data that is not Tapin data is reported (UserErrorMessage 32/33, 34 for a bare login path of a
+   * server this phone has no account at) and thrown.
    */
   async processQR(data: string): Promise<TapinSession> {
     let link: LinkData;
     try {
-      link = parseLink(data);
+      link = await this.resolveQR(data);
     } catch (err) {
       const e = asTapinError(err);
       this.userError(undefined, e);
@@ -137,6 +139,20 @@ export class TapinSDK implements SessionController {
   }
 
   /**
+   * Scanned data as a link: a link URL, the getQrLogin / enrol JSON answer `{"data": "<url>", …}`, or a bare path
+   * `q/<sid>/<hsid>`, which gets the server address of the (first) account enrolled at that sid. A bare enrol
+   * path `e/<sid>/<token>` has no server to enrol at: qr_parse_error.
+   */
+  async resolveQR(data: string): Promise<LinkData> {
+    const scanned = parseScan(data);
+    if (scanned.base !== null) return scanned;
+    if (scanned.type === 'enrol') throw new TapinError('qr_parse_error', 'This enrol code has no server address (e/<sid>/<token>): scan the full enrol link.');
+    const account = (await this.options.storage.list()).find((a) => a.sid === scanned.sid);
+    if (!account) throw new TapinError('no_accounts', 'This login code has no server address (q/<sid>/<hsid>), and this phone has no account at that server.');
+    return resolveLink(scanned, account.base);
+  }
+
+  /**
    * The pull (DESIGN §8): asks the server for pending push logins of every account on this phone — call it when
    * the app opens. Each new push starts a session in STARTING, as a scan does; duplicates are dropped. Returns
    * the sessions started. An account the server refuses is reported (UserErrorMessage) and skipped.
@@ -149,10 +165,11 @@ export class TapinSDK implements SessionController {
         ({ items } = await this.http.signed<{ items: PendingPush[] }>(this.options.keys, account, 'GET', devicePaths.pushes(account.sid)));
       } catch (err) {
         const e = asTapinError(err);
-        if (e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+        if (e.code === 'account_blocked') await this.noteBlocked(account, true);
         this.userError(undefined, e);
         continue;
       }
+      await this.noteBlocked(account, false);
       for (const push of items) {
         const session = this.receivePush(account, push);
         if (session) started.push(session);
@@ -289,14 +306,23 @@ export class TapinSDK implements SessionController {
     const returnUrl = session.link.type === 'login' && !session.push ? session.link.returnUrl : undefined;
     const device = await this.retry(session, () => fetchSession(this.http, this.options.keys, account, hsid, returnUrl));
     if (returnUrl !== undefined && device.returnUrl === undefined) throw new TapinError('return_url_not_allowed');
+    await this.noteBlocked(account, false);
     Object.assign(session, {
       device, account, announceinfo: device.announceinfo, sessioninfo: device.sessioninfo, pinRequired: device.pinRequired, pingTime: device.pingTime,
       numbers: device.numbers, returnUrl: device.returnUrl,
     });
-    // Keep the phone's copy of the server's flags current, so OTPAvailable is right next time, offline included.
-    if (JSON.stringify(account.server.serverFlags) !== JSON.stringify(device.serverFlags)) {
-      account.server = { ...account.server, serverFlags: device.serverFlags, pingTime: device.pingTime };
-      await this.options.storage.save(account);
+    // Keep the phone's copy of the server's flags current, so OTPAvailable and generateOTP are right next time,
+    // offline included. The flags belong to the server, so every account of this phone there gets them.
+    const flags = JSON.stringify(device.serverFlags);
+    const known = new Map(session.accounts.map((a) => [a.accountid, a]));
+    known.set(account.accountid, account);
+    for (const stored of await this.options.storage.list()) {
+      if (stored.sid !== account.sid || stored.base !== account.base) continue;
+      const copy = known.get(stored.accountid) ?? stored;
+      if (JSON.stringify(stored.server.serverFlags) === flags && JSON.stringify(copy.server.serverFlags) === flags) continue;
+      const server = { ...stored.server, serverFlags: device.serverFlags, pingTime: device.pingTime };
+      copy.server = server;
+      await this.options.storage.save({ ...stored, server });
     }
   }
 
@@ -473,8 +499,15 @@ export class TapinSDK implements SessionController {
    * data, the account's OTP key and the clock — no network. The session ends; the user types the code on the page.
    */
   async generateOTP(session: TapinSession, account?: StoredAccount): Promise<string> {
+    // Only for a login still waiting for an answer: an ended session stays as it ended (ERROR is not rewritten
+    // as ABORTED), and an ACTIVE one is logged in at the server, which a code cannot change.
+    if (session.kind !== 'login' || (session.state !== 'STARTING' && session.state !== 'USER_INTERACTION')) {
+      throw new TapinError('session_state', `This ${session.kind} session is ${session.state}: an offline code is only for a login that is waiting.`);
+    }
     const hsid = session.hsid;
-    const acct = account ?? session.account ?? session.accounts[0];
+    // By default an account that may make codes: OTPAvailable fires when any of them may.
+    const allowed = (a: StoredAccount | undefined) => a?.server.serverFlags.includes(SERVER_FLAGS.ENABLE_OTP) === true;
+    const acct = account ?? (allowed(session.account) ? session.account : session.accounts.find(allowed)) ?? session.account ?? session.accounts[0];
     if (!hsid || !acct) throw new TapinError('no_accounts');
     if (!acct.server.serverFlags.includes(SERVER_FLAGS.ENABLE_OTP)) throw new TapinError('otp_disabled');
     const otp = generateOtp(fromBase64url(acct.otpkey), acct.otpref, acct.sid, hsid, this.now());
@@ -483,12 +516,16 @@ export class TapinSDK implements SessionController {
     return otp;
   }
 
-  /** Ends a logged-in session from the phone (a live session, or one from history by its hsid, one-shot included). */
+  /**
+   * Ends a logged-in session from the phone: a live (ACTIVE) one, or one from history by its hsid or session
+   * object — pinged or one-shot (LOGGED_IN, LOGGED_IN_ONE_SHOT), which the server ends the same way.
+   */
   async logout(target: TapinSession | string): Promise<void> {
-    const session = typeof target === 'string' ? this.sessions().find((s) => s.hsid === target) : target;
-    // A one-shot login also lasts on the server until someone logs it out, so the phone may end it too.
+    const hsidOf = typeof target === 'string' ? target : target.hsid;
+    const live = typeof target === 'string' ? this.sessions().find((s) => s.hsid === target) : target.ended ? undefined : target;
+    const session = live && live.state === 'ACTIVE' ? live : undefined;
     const item = session ? undefined : (await this.options.storage.listHistory())
-      .find((h) => h.hsid === target && (h.status === 'LOGGED_IN' || h.status === 'LOGGED_IN_ONE_SHOT'));
+      .find((h) => h.hsid === hsidOf && (typeof target === 'string' || h.sid === target.link.sid) && (h.status === 'LOGGED_IN' || h.status === 'LOGGED_IN_ONE_SHOT'));
     const sid = session?.account?.sid ?? item?.sid;
     const hsid = session?.hsid ?? item?.hsid;
     const accountid = session?.account?.accountid ?? item?.accountid;
@@ -521,8 +558,11 @@ export class TapinSDK implements SessionController {
       const idle = session.inApp ? (this.now() - this.lastActivity) / 1000 : undefined;
       const answer = await this.retry(session, () =>
         this.http.signed<DeviceSessionState>(this.options.keys, account, 'POST', devicePaths.ping(account.sid, session.hsid!, idle)));
-      if (answer.state === 'loggedin') this.schedulePing(session);
-      else await this.end(session, 'DONE', 'LOGGED_OUT');
+      if (answer.state !== 'loggedin') return await this.end(session, 'DONE', 'LOGGED_OUT');
+      // The server sets the next deadline from its current pingTime, not the one of the approval: follow it.
+      session.pingTime = answer.pingTime;
+      if (answer.pingTime > 0) this.schedulePing(session);
+      else await this.end(session, 'DONE', 'LOGGED_IN_ONE_SHOT');
     } catch (err) {
       await this.fail(session, err);
     }
@@ -559,7 +599,7 @@ export class TapinSDK implements SessionController {
     if (err instanceof SessionEnded || session.ended) return;
     const e = asTapinError(err);
     const account = session.account;
-    if (account && e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+    if (account && e.code === 'account_blocked') await this.noteBlocked(account, true);
     if (account && e.code === 'account_not_found') {
       await this.options.storage.remove(account.accountid);
       await this.options.keys.remove(account.accountid).catch(() => undefined);
@@ -593,6 +633,19 @@ export class TapinSDK implements SessionController {
       ...(status === 'ERROR' && session.error ? { error: session.error.code } : {}),
     });
     await this.options.storage.pruneHistory(this.now() - (this.options.historyRetentionMs ?? DEFAULT_HISTORY_RETENTION_MS));
+  }
+
+  /**
+   * The server says nothing when it unblocks an account, so the phone remembers the block and reports the unblock
+   * (AccountUpdate {blocked: false}) when the server next answers that account.
+   */
+  private async noteBlocked(account: StoredAccount, blocked: boolean): Promise<void> {
+    if (blocked) this.cb.AccountUpdate?.(account, { blocked: true });
+    if ((account.blocked === true) === blocked) return;
+    account.blocked = blocked;
+    const stored = (await this.options.storage.list()).find((a) => a.accountid === account.accountid && a.sid === account.sid);
+    if (stored) await this.options.storage.save({ ...stored, blocked });
+    if (!blocked) this.cb.AccountUpdate?.(account, { blocked: false });
   }
 
   private expect(session: TapinSession, kind: 'login' | 'enrol', state: LifecycleState): void {

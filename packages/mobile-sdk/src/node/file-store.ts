@@ -1,3 +1,4 @@
+import { webcrypto } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateSigningKeyPair, exportPublicKey, sign } from '@tapin/protocol';
@@ -69,8 +70,11 @@ export class FileStore implements AccountStorage, KeyStore, HistoryStorage {
   }
 
   async save(account: StoredAccount): Promise<void> {
-    const all = (await this.list()).filter((a) => a.accountid !== account.accountid);
-    all.push(account);
+    // Replaced in place: the order of accounts is the order they were enrolled, whatever gets refreshed.
+    const all = await this.list();
+    const i = all.findIndex((a) => a.accountid === account.accountid);
+    if (i >= 0) all[i] = account;
+    else all.push(account);
     await this.writePrivate(this.accountsFile, `${JSON.stringify(all, null, 2)}\n`);
   }
 
@@ -83,7 +87,7 @@ export class FileStore implements AccountStorage, KeyStore, HistoryStorage {
 
   async create(id: string): Promise<string> {
     const pair = await generateSigningKeyPair(true);
-    const pkcs8 = Buffer.from(await crypto.subtle.exportKey('pkcs8', pair.privateKey)).toString('base64');
+    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', pair.privateKey)).toString('base64');
     await this.writePrivate(this.keyFile(id), `${pkcs8}\n`);
     return exportPublicKey(pair.publicKey);
   }
@@ -97,7 +101,7 @@ export class FileStore implements AccountStorage, KeyStore, HistoryStorage {
     let key = this.keyCache.get(id);
     if (!key) {
       const pkcs8 = Buffer.from((await readFile(this.keyFile(id), 'utf8')).trim(), 'base64');
-      key = await crypto.subtle.importKey('pkcs8', pkcs8, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+      key = await webcrypto.subtle.importKey('pkcs8', pkcs8, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
       this.keyCache.set(id, key);
     }
     return sign(key, message);
