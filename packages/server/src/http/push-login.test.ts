@@ -168,6 +168,46 @@ describe('provoke a user', () => {
   });
 });
 
+describe('a newer push supersedes the older one', () => {
+  it('cancels the older session: its watchers get CANCEL and the phone cannot answer it, with or without a number', async () => {
+    const { userid, phones } = await user();
+    const phone = phones[0]!;
+    const a = await startedSession();
+    const pageA = await watch(a.hsid);
+    await pageA.next();
+    const provokedA = (await call('POST', `/users/${userid}/provokelogin`, { nonce: a.nonce })).json<ProvokeResponse>();
+    expect(await pageA.next()).toBe(`CONFIRMPROVOKE ${a.hsid} ${h.a.sid} ${provokedA.number}`);
+    // The phone opened A before B arrived: it holds a challenge for A.
+    const sessionA = await phone.fetch(a.hsid);
+    expect(sessionA.numbers).toContain(provokedA.number);
+
+    h.clock.advance(10_000);
+    const b = newSession();
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: b.nonce })).statusCode).toBe(200);
+    expect(await pageA.next()).toBe(`CANCEL ${a.hsid} ${h.a.sid}`);
+    expect((await call('GET', '/session', { nonce: a.nonce })).json()).toMatchObject({ state: 'cancelled', loggedin: false });
+
+    for (const number of [undefined, provokedA.number, 11]) {
+      const body = { ...(await phone.answerBody(sessionA, 'approve')), ...(number === undefined ? {} : { number }) };
+      expect((await phone.answerRaw(a.hsid, body)).statusCode).not.toBe(200);
+    }
+    expect((await phone.fetchRaw(a.hsid)).statusCode).toBe(409);
+    expect((await call('GET', '/session', { nonce: a.nonce })).json().loggedin).toBe(false);
+    expect((await pull(phone)).map((p) => p.hsid)).toEqual([b.hsid]);
+  });
+
+  it('a provoked session always needs the number the page shows, whichever phone answers it', async () => {
+    const { userid } = await user();
+    const stranger = await enrolPhone(h); // not pushed to: it came by the QR code
+    const { nonce, hsid } = newSession();
+    const { number } = (await call('POST', `/users/${userid}/provokelogin`, { nonce })).json<ProvokeResponse>();
+    const session = await stranger.fetch(hsid);
+    expect(session.numbers).toContain(number);
+    expect(errorOf(await stranger.answer(session, 'approve')).code).toBe('number_wrong');
+    expect((await call('GET', '/session', { nonce })).json()).toMatchObject({ state: 'cancelled', loggedin: false });
+  });
+});
+
 describe('the device pull', () => {
   it('needs a signed request of an active account', async () => {
     const { phones } = await user();

@@ -101,9 +101,14 @@ async function provoke(ctx: ServiceContext, sid: string, hsid: string, accounts:
   if (!changed) throw new TapinError('session_state');
 
   const number = serverFlags(server).includes(SERVER_FLAGS.NO_NUMBER_MATCHING) ? null : randomNumber();
-  // At most one pending push per user: a new one replaces the old.
-  await ctx.store.push.supersedePending(sid, userkey);
+  // At most one pending push per user: a new one replaces the old, and the old one's session ends with it. Left
+  // provoked, a phone that had opened it could still answer it, and the page would wait for nothing.
   await ctx.store.push.closeSession(sid, hsid);
+  for (const older of await ctx.store.push.supersedePending(sid, userkey)) {
+    if (older === hsid) continue;
+    const cancelled = await ctx.store.updateSession(sid, older, { state: 'cancelled', challenge: null, updated: now }, { states: ['provoked'] });
+    if (cancelled) await ctx.bus.publish({ sid, hsid: older, type: 'CANCEL' });
+  }
   const requests = active.map((a): PushRequestRow => ({
     pushid: randomId(16), sid, hsid, accountid: a.accountid, userkey, number, state: 'pending', created: now, expires,
   }));
