@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { ServiceContext } from '../services/context.js';
+import { takeIpPush } from '../services/push-ip-limit.js';
 import { canProvoke, provokeSession } from '../services/push-login.js';
 import { effectiveState } from '../services/sessions.js';
 
@@ -14,7 +15,7 @@ const MAX_ERRORS_PER_SOCKET = 16;
  * holds a QR code's hsid may watch it, and the business back-end reads who logged in with getSession.
  */
 export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
-  app.get('/v1/ws', { websocket: true }, (socket: WebSocket) => {
+  app.get('/v1/ws', { websocket: true }, (socket: WebSocket, req) => {
     const watches = new Map<string, () => void>();
     let errors = 0;
 
@@ -56,6 +57,7 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
     // canprovoke (an account logged in on it before) may ask, and the push goes to that account only.
     const provoke = async (frame: Frame<ClientFrameType>) => {
       if (!watches.has(`${frame.sid}/${frame.hsid}`)) return fail('session_state', frame.hsid, frame.sid);
+      await takeIpPush(ctx, frame.sid, req.ip);
       await provokeSession(ctx, frame.sid, frame.hsid);
     };
 

@@ -12,7 +12,7 @@ const sockets: Socket[] = [];
 let users = 0;
 
 beforeAll(async () => {
-  h = await startHarness({ ipFailuresPerMinute: 1_000_000 });
+  h = await startHarness({ ipFailuresPerMinute: 1_000_000, ipPushesPerMinute: 1_000_000 });
   call = business(h.app, h.a.sid, h.a.apiKey);
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   const address = h.app.server.address();
@@ -293,5 +293,92 @@ describe('"I did not try to log in"', () => {
     expect((await phones[0]!.answer(await phones[0]!.fetch(hsid), 'decline')).statusCode).toBe(200);
     h.clock.advance(10_000);
     expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).statusCode).toBe(200);
+  });
+});
+
+const REDIS_URL = process.env['TAPIN_TEST_REDIS_URL'];
+
+describe.each([
+  { name: 'the database', redis: undefined },
+  ...(REDIS_URL ? [{ name: 'Redis', redis: REDIS_URL }] : []),
+])('the per-IP push limit (counters in $name)', ({ redis }) => {
+  let lh: Harness;
+  let lcall: ReturnType<typeof business>;
+  let wsUrl: string;
+  beforeAll(async () => {
+    lh = await startHarness({
+      ipFailuresPerMinute: 1_000_000, ipPushesPerMinute: 3,
+      ...(redis ? { redis, redisPrefix: `tapin-test-${process.pid}-${Date.now()}:` } : {}),
+    });
+    lcall = business(lh.app, lh.a.sid, lh.a.apiKey);
+    await lh.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = lh.app.server.address();
+    if (typeof address !== 'object' || address === null) throw new Error('not listening');
+    wsUrl = `ws://127.0.0.1:${address.port}/v1/ws`;
+  });
+  afterAll(async () => {
+    await lh.close();
+  });
+
+  it('refuses the 4th provoke a minute from one IP with push_rate_limited and Retry-After; other IPs and later minutes go on', async () => {
+    const ip = '198.51.100.7';
+    // Distinct users, so that the per-user back-off never gets in the way: what refuses is the IP's count.
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await enrolPhone(lh, { userid: `ipuser${i}` })).accountid);
+    const push = (n: number, remoteAddress: string, body?: unknown) =>
+      lcall('POST', `/accounts/${ids[n]!}/provokelogin`, { nonce: generateNonce(), remoteAddress, ...(body ? { body } : {}) });
+    for (let i = 0; i < 3; i++) expect((await push(i, ip)).statusCode).toBe(200);
+    lh.clock.advance(15_000);
+    const refused = await push(3, ip);
+    expect(refused.statusCode).toBe(429);
+    expect(errorOf(refused)).toMatchObject({ code: 'push_rate_limited', message: expect.stringContaining('this address') });
+    const retry = Number(refused.headers['retry-after']);
+    expect(retry).toBeGreaterThanOrEqual(1);
+    expect(retry).toBeLessThanOrEqual(redis ? 60 : 45);
+    // Another IP has its own count; so does the visitor a business names in the context.
+    expect((await push(3, '198.51.100.8')).statusCode).toBe(200);
+    expect((await push(4, ip, { announceinfo: { ip: '203.0.113.9', info: {} } })).statusCode).toBe(200);
+    // Something that is not an IP address in the context counts against the caller.
+    expect((await push(4, ip, { sessioninfo: { ip: 'not-an-ip', info: {} } })).statusCode).toBe(429);
+    if (!redis) {
+      // The database counters follow the server's clock: a new minute, a new count.
+      lh.clock.advance(45_000);
+      expect((await push(4, ip)).statusCode).toBe(200);
+    }
+  });
+
+  it('counts the browser socket\'s PROVOKE by the page\'s IP, in the same count as the API', async () => {
+    lh.clock.advance(61_000); // a fresh minute
+    const loggedOut = async (phone: Phone) => {
+      const nonce = generateNonce();
+      const hsid = deriveHsid(lh.a.sid, nonce);
+      expect((await lcall('GET', '/session', { nonce })).statusCode).toBe(200);
+      await phone.login(hsid);
+      expect((await lcall('POST', '/session/logout', { nonce })).statusCode).toBe(200);
+      return hsid;
+    };
+    const phones = [await enrolPhone(lh, { userid: 'ws-ip-1' }), await enrolPhone(lh, { userid: 'ws-ip-2' })];
+    const others = [await enrolPhone(lh, { userid: 'ws-ip-3' }), await enrolPhone(lh, { userid: 'ws-ip-4' }), await enrolPhone(lh, { userid: 'ws-ip-5' })];
+    const first = await loggedOut(phones[0]!);
+    const second = await loggedOut(phones[1]!);
+    const s = await Socket.open(wsUrl); // from 127.0.0.1
+    try {
+      s.send(`REGISTER ${first} ${lh.a.sid}`);
+      expect(await s.take(2)).toEqual([`LOGOUT ${first} ${lh.a.sid}`, `CANPROVOKE ${first} ${lh.a.sid}`]);
+      s.send(`PROVOKE ${first} ${lh.a.sid}`);
+      expect((await s.next()).startsWith(`CONFIRMPROVOKE ${first} ${lh.a.sid}`)).toBe(true);
+      // Two more from the same address through the API use up its three …
+      for (const phone of others.slice(0, 2)) {
+        expect((await lcall('POST', `/accounts/${phone.accountid}/provokelogin`, { nonce: generateNonce(), remoteAddress: '127.0.0.1' })).statusCode).toBe(200);
+      }
+      expect((await lcall('POST', `/accounts/${others[2]!.accountid}/provokelogin`, { nonce: generateNonce(), remoteAddress: '127.0.0.1' })).statusCode).toBe(429);
+      // … so the page's next PROVOKE (for another user, free of any back-off) is refused.
+      s.send(`REGISTER ${second} ${lh.a.sid}`);
+      expect(await s.take(2)).toEqual([`LOGOUT ${second} ${lh.a.sid}`, `CANPROVOKE ${second} ${lh.a.sid}`]);
+      s.send(`PROVOKE ${second} ${lh.a.sid}`);
+      expect((await s.next()).startsWith(`ERROR ${second} ${lh.a.sid} push_rate_limited`)).toBe(true);
+    } finally {
+      s.ws.terminate();
+    }
   });
 });
