@@ -20,6 +20,12 @@ function seconds(value: string): number {
   return n;
 }
 
+function blockSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 7 * 86_400) throw new InvalidArgumentError('a whole number of seconds from 0 to 604800 (7 days)');
+  return n;
+}
+
 function perMinute(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new InvalidArgumentError('a whole number from 1 to 1000000');
@@ -59,15 +65,16 @@ program
   .option('--redis <url>', 'redis://… shared by several instances: session events (pub/sub) and failure counters (default: $TAPIN_REDIS_URL; without it PostgreSQL shares them with LISTEN/NOTIFY and a table)', process.env['TAPIN_REDIS_URL'])
   .option('--redis-prefix <prefix>', 'put before every Redis channel and key, so that deployments can share one Redis', process.env['TAPIN_REDIS_PREFIX'] ?? 'tapin:')
   .option('--session-lifetime <seconds>', 'how long a session waits for a phone before it expires', seconds, 600)
+  .option('--push-block <seconds>', 'how long "I did not try to log in" stops pushes to that user (0: it only cancels and records the audit event)', blockSeconds, 3600)
   .option('--push-ip-limit <count>', 'push logins (provokes) one client IP may ask for per virtual server per minute, then 429 push_rate_limited', perMinute, 30)
   .option('--json', 'print the startup facts as one JSON line (for scripts)', false)
   .action(async (opts: {
-    port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean | string; redis?: string; redisPrefix: string; sessionLifetime: number; pushIpLimit: number; json: boolean;
+    port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean | string; redis?: string; redisPrefix: string; sessionLifetime: number; pushBlock: number; pushIpLimit: number; json: boolean;
   }) => {
     const running = await startServer({
       db: dbOf(opts), port: opts.port, host: opts.host, publicUrl: opts.publicUrl, keyFile: opts.keyFile,
       trustProxy: opts.trustProxy, redis: opts.redis || undefined, redisPrefix: opts.redisPrefix,
-      lifetimes: { sessionMs: opts.sessionLifetime * 1000 },
+      lifetimes: { sessionMs: opts.sessionLifetime * 1000, pushBlockMs: opts.pushBlock * 1000 },
       ipPushesPerMinute: opts.pushIpLimit,
       logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel },
     });
