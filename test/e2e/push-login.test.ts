@@ -219,8 +219,10 @@ for (const backend of backends) {
       const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/device/${sid}/ws`);
       await new Promise((r) => ws.once('open', r));
       ws.send(JSON.stringify({ account: account.accountid, time: String(Date.now()), reqid: 'r'.repeat(20), signature: 'AAAA' }));
-      const [code] = await new Promise<[number, Buffer]>((r) => ws.once('close', (c, reason) => r([c, reason])));
+      const [code, reason] = await new Promise<[number, Buffer]>((r) => ws.once('close', (c, why) => r([c, why])));
+      // 1008 with the error code: the phone learns that trying again will not help.
       expect(code).toBe(1008);
+      expect(reason.toString()).toBe('bad_signature');
     });
 
     it('tapin-device listen: wrong number → CANCEL; right number → LOGIN; --decline → CANCEL', async () => {
