@@ -168,6 +168,68 @@ describe('provoke a user', () => {
   });
 });
 
+describe('push limits and answers, more', () => {
+  it('NOACCOUNTS for a user with no accounts at all', async () => {
+    const { userid } = await user();
+    expect((await call('DELETE', `/users/${userid}/accounts`)).statusCode).toBe(204);
+    expect((await call('GET', `/users/${userid}`)).json()).toMatchObject({ userid, accounts: 0 });
+    const { nonce, hsid } = await startedSession();
+    const page = await watch(hsid);
+    await page.next();
+    const res = await call('POST', `/users/${userid}/provokelogin`, { nonce });
+    expect(res.statusCode).toBe(409);
+    expect(errorOf(res).code).toBe('push_no_accounts');
+    expect(await page.next()).toBe(`NOACCOUNTS ${hsid} ${h.a.sid}`);
+    expect((await call('GET', '/session', { nonce })).json().state).toBe('idle');
+  });
+
+  it('of one active and one blocked account, only the active one is pushed to', async () => {
+    const { userid, phones } = await user(2);
+    const [active, blocked] = phones as [Phone, Phone];
+    expect((await call('PUT', `/accounts/${blocked.accountid}`, { body: { blocked: true } })).statusCode).toBe(200);
+    const { nonce, hsid } = newSession();
+    const res = await call('POST', `/users/${userid}/provokelogin`, { nonce });
+    expect(res.json<ProvokeResponse>()).toMatchObject({ accounts: 1 });
+    expect((await pull(active)).map((p) => p.hsid)).toEqual([hsid]);
+    expect(await h.ctx.store.push.listPendingForAccount(h.a.sid, blocked.accountid, h.clock.now())).toEqual([]);
+  });
+
+  it('the back-off doubles up to 1 h and stays there; an hour of quiet starts it over', async () => {
+    const { userid } = await user();
+    const waits: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).statusCode).toBe(200);
+      const res = await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce });
+      expect(errorOf(res).code).toBe('push_rate_limited');
+      const wait = Number(res.headers['retry-after']);
+      waits.push(wait);
+      h.clock.advance(wait * 1000);
+    }
+    // 10 s · 2^n: 10, 20, … 2560, then the 1 h cap.
+    expect(waits).toEqual([10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]);
+    h.clock.advance(3600_000); // quiet for an hour after the last provoke
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).statusCode).toBe(200);
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).headers['retry-after']).toBe('10');
+  });
+
+  it('a login resets the back-off', async () => {
+    const { userid, phones } = await user();
+    const phone = phones[0]!;
+    for (const wait of [10, 20, 40]) {
+      expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).statusCode).toBe(200);
+      h.clock.advance(wait * 1000);
+    }
+    const { nonce, hsid } = newSession();
+    const { number } = (await call('POST', `/users/${userid}/provokelogin`, { nonce })).json<ProvokeResponse>();
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).headers['retry-after']).toBe('80');
+    const session = await phone.fetch(hsid);
+    expect((await phone.answerRaw(hsid, { ...(await phone.answerBody(session, 'approve')), number })).statusCode).toBe(200);
+    // Logged in: the next push may go at once, and the back-off starts again from 10 s.
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).statusCode).toBe(200);
+    expect((await call('POST', `/users/${userid}/provokelogin`, { nonce: newSession().nonce })).headers['retry-after']).toBe('10');
+  });
+});
+
 describe('a newer push supersedes the older one', () => {
   it('cancels the older session: its watchers get CANCEL and the phone cannot answer it, with or without a number', async () => {
     const { userid, phones } = await user();
