@@ -22,8 +22,8 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
     const send = (text: string) => {
       if (socket.readyState === socket.OPEN) socket.send(text);
     };
-    const fail = (code: TapinError['code'], hsid = '-', sid = '-') => {
-      send(formatFrame('ERROR', hsid, sid, code));
+    const fail = (code: TapinError['code'], hsid = '-', sid = '-', retryAfter?: number) => {
+      send(formatFrame('ERROR', hsid, sid, code, retryAfter));
       // A client that keeps sending garbage is broken or hostile; either way it gets no more of our time.
       if (++errors >= MAX_ERRORS_PER_SOCKET) socket.close(1008, 'too many errors');
     };
@@ -33,7 +33,7 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
       if (!watches.has(key) && watches.size >= MAX_WATCHES_PER_SOCKET) return fail('rate_limited', frame.hsid, frame.sid);
       // Subscribe before reading the state, so that no change can slip between the two.
       const fresh = !watches.has(key);
-      if (fresh) watches.set(key, ctx.bus.subscribe(frame.sid, frame.hsid, (event) => void relay(event.type, event.hsid, event.sid)));
+      if (fresh) watches.set(key, ctx.bus.subscribe(frame.sid, frame.hsid, (event) => void changed(event.type, event.hsid, event.sid).catch(() => undefined)));
       const row = await ctx.store.getSession(frame.sid, frame.hsid);
       if (!row) {
         if (fresh) {
@@ -45,6 +45,15 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
       const type = frameForState(effectiveState(row, ctx.now()));
       await relay(type, frame.hsid, frame.sid);
       if (canProvoke(row, ctx.now())) send(formatFrame('CANPROVOKE', frame.hsid, frame.sid));
+    };
+
+    // A session that ends without a login (logged out, cancelled, expired) may be provokable again: say so, as
+    // REGISTER does, so that a page that stays open can offer the push without registering anew.
+    const changed = async (type: ServerFrameType, hsid: string, sid: string) => {
+      await relay(type, hsid, sid);
+      if (type !== 'LOGOUT' && type !== 'CANCEL' && type !== 'EXPIRED') return;
+      const row = await ctx.store.getSession(sid, hsid);
+      if (row && canProvoke(row, ctx.now())) send(formatFrame('CANPROVOKE', hsid, sid));
     };
 
     // CONFIRMPROVOKE carries the number the page shows (number matching) as its fourth field.
@@ -77,7 +86,10 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
           return;
         }
         case 'PROVOKE':
-          provoke(frame).catch((e: unknown) => fail(e instanceof TapinError ? e.code : 'internal', frame.hsid, frame.sid));
+          provoke(frame).catch((e: unknown) => {
+            const retryAfter = e instanceof TapinError ? e.details?.['retryAfter'] : undefined;
+            fail(e instanceof TapinError ? e.code : 'internal', frame.hsid, frame.sid, typeof retryAfter === 'number' ? retryAfter : undefined);
+          });
           return;
       }
     });

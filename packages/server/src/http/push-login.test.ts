@@ -307,6 +307,29 @@ describe('provoke the session (canprovoke)', () => {
     expect(await page.next()).toBe(`ERROR ${hsid} ${h.a.sid} push_not_allowed`);
   });
 
+  it('a registered watcher gets CANPROVOKE when the session becomes provokable again (LOGOUT, CANCEL); a rate-limited PROVOKE gets the wait', async () => {
+    const { phones } = await user();
+    const phone = phones[0]!;
+    const { nonce, hsid } = await startedSession();
+    const page = await watch(hsid);
+    expect(await page.next()).toBe(`WAITING ${hsid} ${h.a.sid}`);
+    await phone.login(hsid);
+    expect(await page.take(2)).toEqual([`CONFIRMSCAN ${hsid} ${h.a.sid}`, `LOGIN ${hsid} ${h.a.sid}`]);
+    expect((await call('POST', '/session/logout', { nonce })).statusCode).toBe(200);
+    expect(await page.take(2)).toEqual([`LOGOUT ${hsid} ${h.a.sid}`, `CANPROVOKE ${hsid} ${h.a.sid}`]);
+
+    page.send(`PROVOKE ${hsid} ${h.a.sid}`);
+    expect((await page.next()).startsWith(`CONFIRMPROVOKE ${hsid} ${h.a.sid} `)).toBe(true);
+    expect((await phone.answer(await phone.fetch(hsid), 'decline')).statusCode).toBe(200);
+    expect(await page.take(2)).toEqual([`CANCEL ${hsid} ${h.a.sid}`, `CANPROVOKE ${hsid} ${h.a.sid}`]);
+
+    // The user's back-off: the ERROR frame carries the seconds to wait, like Retry-After.
+    h.clock.advance(4_000);
+    page.send(`PROVOKE ${hsid} ${h.a.sid}`);
+    expect(await page.next()).toBe(`ERROR ${hsid} ${h.a.sid} push_rate_limited 6`);
+    await page.quiet(100);
+  });
+
   it('the decline answer cancels the pushed session', async () => {
     const { phones } = await user();
     const phone = phones[0]!;
