@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebPushReceiver } from '../../packages/server/src/test-support/web-push-receiver.js';
-import { device, tempDir } from '../support/processes.js';
+import { DEVICE_CLI, device, tempDir } from '../support/processes.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { Watcher } from '../support/watcher.js';
 
 /**
@@ -40,6 +42,20 @@ async function page(): Promise<{ nonce: string; hsid: string; watcher: Watcher }
   watcher.send(`REGISTER ${hsid} ${sid}`);
   await watcher.next('WAITING');
   return { nonce, hsid, watcher };
+}
+
+/** Runs `tapin-device --json` with `input` on its stdin (a pipe that ends after it, not a terminal). */
+function deviceWithStdin(home: string, input: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [DEVICE_CLI, '--home', home, '--json', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
 }
 
 const pgUrl = process.env['TAPIN_TEST_POSTGRES_URL'];
@@ -203,8 +219,10 @@ for (const backend of backends) {
       const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/v1/device/${sid}/ws`);
       await new Promise((r) => ws.once('open', r));
       ws.send(JSON.stringify({ account: account.accountid, time: String(Date.now()), reqid: 'r'.repeat(20), signature: 'AAAA' }));
-      const [code] = await new Promise<[number, Buffer]>((r) => ws.once('close', (c, reason) => r([c, reason])));
+      const [code, reason] = await new Promise<[number, Buffer]>((r) => ws.once('close', (c, why) => r([c, why])));
+      // 1008 with the error code: the phone learns that trying again will not help.
       expect(code).toBe(1008);
+      expect(reason.toString()).toBe('bad_signature');
     });
 
     it('tapin-device listen: wrong number → CANCEL; right number → LOGIN; --decline → CANCEL', async () => {
@@ -248,6 +266,69 @@ for (const backend of backends) {
         } finally {
           await home.remove();
         }
+      }
+    }, 30_000);
+
+    it('tapin-device listen without --number: the number piped on stdin; no number and no terminal is a clear error', async () => {
+      const home = await tempDir('tapin-push-');
+      const other = await tempDir('tapin-push-');
+      try {
+        expect((await device(home.path, 'enrol', (await client.enrol({ name: 'x', userid: 'ida' })).data)).ok).toBe(true);
+        const p = await page();
+        const sent = await provoke('/users/ida/provokelogin', p.nonce);
+        expect(sent.status).toBe(200);
+        const piped = await deviceWithStdin(home.path, `${sent.body.number}\n`, 'listen', '--approve', '--once', '--interval', '0.2');
+        expect(piped.code).toBe(0);
+        expect(JSON.parse(piped.stdout)).toMatchObject({ hsid: p.hsid, state: 'loggedin' });
+        await p.watcher.next('LOGIN');
+        p.watcher.close();
+
+        // Nothing on stdin (it ends at once, as /dev/null does) and no terminal: the clear error, and the push waits.
+        expect((await device(other.path, 'enrol', (await client.enrol({ name: 'x', userid: 'jon' })).data)).ok).toBe(true);
+        const q = await page();
+        const again = await provoke('/users/jon/provokelogin', q.nonce);
+        expect(again.status).toBe(200);
+        const empty = await deviceWithStdin(other.path, '', 'listen', '--approve', '--once', '--interval', '0.2');
+        expect(empty.code).toBe(1);
+        const error = (JSON.parse(empty.stderr) as { error: { code: string; message: string } }).error;
+        expect(error.code).toBe('bad_request');
+        expect(error.message).toContain('--number');
+        expect(error.message).toContain(String(again.body.number));
+        expect((await client.getSession(q.nonce)).state).toBe('provoked');
+        q.watcher.close();
+      } finally {
+        await home.remove();
+        await other.remove();
+      }
+    }, 30_000);
+
+    it.skipIf(!existsSync('/usr/bin/script'))('tapin-device listen at a terminal asks for the number, and asks again for one it did not offer', async () => {
+      const home = await tempDir('tapin-push-');
+      try {
+        expect((await device(home.path, 'enrol', (await client.enrol({ name: 'x', userid: 'kim' })).data)).ok).toBe(true);
+        const p = await page();
+        const sent = await provoke('/users/kim/provokelogin', p.nonce);
+        expect(sent.status).toBe(200);
+        // script(1) runs the CLI on a pseudo-terminal, so stdin is a TTY as when a person runs it.
+        const command = [process.execPath, DEVICE_CLI, '--home', home.path, 'listen', '--approve', '--once', '--interval', '0.2'].map((a) => `'${a}'`).join(' ');
+        const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        const asked = async (text: string) => {
+          for (let i = 0; i < 100 && !output.includes(text); i++) await new Promise((r) => setTimeout(r, 100));
+          expect(output).toContain(text);
+        };
+        await asked('Which number does the login page show?');
+        child.stdin.write('123\r');
+        await asked('Type one of');
+        child.stdin.write(`${sent.body.number}\r`);
+        const code = await new Promise<number | null>((r) => child.once('close', r));
+        expect(code).toBe(0);
+        expect(output).toContain(`Push login ${p.hsid}: loggedin`);
+        await p.watcher.next('LOGIN');
+        p.watcher.close();
+      } finally {
+        await home.remove();
       }
     }, 30_000);
 

@@ -83,6 +83,16 @@ describe('ws frames', () => {
     expect(frameForState('idle')).toBe('WAITING');
   });
 
+  it('an ERROR frame may carry the seconds to wait as a fifth field; no other frame may', () => {
+    expect(formatFrame('ERROR', hsid, sid, 'push_rate_limited', 9.2)).toBe(`ERROR ${hsid} ${sid} push_rate_limited 10`);
+    expect(parseServerFrame(`ERROR ${hsid} ${sid} push_rate_limited 10`)).toEqual({ type: 'ERROR', hsid, sid, code: 'push_rate_limited', retryAfter: 10 });
+    expect(parseServerFrame(`ERROR ${hsid} ${sid} push_rate_limited soon`)).toBeUndefined();
+    expect(parseServerFrame(`ERROR ${hsid} ${sid} push_rate_limited -1`)).toBeUndefined();
+    expect(parseServerFrame(`CONFIRMPROVOKE ${hsid} ${sid} 42 10`)).toBeUndefined();
+    expect(parseClientFrame(`PROVOKE ${hsid} ${sid} x 10`)).toBeUndefined();
+    expect(formatFrame('CANCEL', hsid, sid, undefined, 10)).toBe(`CANCEL ${hsid} ${sid}`);
+  });
+
   it('an ERROR frame fits any error code within the length limit', () => {
     for (const code of Object.keys(ERRORS)) {
       const text = formatFrame('ERROR', hsid, 'a'.repeat(64), code);

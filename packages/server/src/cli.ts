@@ -27,6 +27,18 @@ function sweepMs(value: string): number {
   return n;
 }
 
+function blockSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 7 * 86_400) throw new InvalidArgumentError('a whole number of seconds from 0 to 604800 (7 days)');
+  return n;
+}
+
+function perMinute(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new InvalidArgumentError('a whole number from 1 to 1000000');
+  return n;
+}
+
 /** Admin commands open the same database as `serve`, do one thing and close it again. */
 async function withContext<T>(db: string, fn: (ctx: Awaited<ReturnType<typeof createContext>>['ctx']) => Promise<T>): Promise<T> {
   const { ctx } = await createContext({ db, publicUrl: process.env['TAPIN_PUBLIC_URL'] ?? 'http://localhost:8470' });
@@ -63,10 +75,12 @@ program
   .option('--tls-key <file>', 'the PEM private key of --tls-cert')
   .option('--session-lifetime <seconds>', 'how long a session waits for a phone before it expires', seconds, 600)
   .option('--sweep-interval <ms>', 'how often sessions past their time are ended: a page hears LOGOUT at most this long after a silent phone\'s 2 × pingTime', sweepMs, 1000)
+  .option('--push-block <seconds>', 'how long "I did not try to log in" stops pushes to that user (0: it only cancels and records the audit event)', blockSeconds, 3600)
+  .option('--push-ip-limit <count>', 'push logins (provokes) one client IP may ask for per virtual server per minute, then 429 push_rate_limited', perMinute, 30)
   .option('--json', 'print the startup facts as one JSON line (for scripts)', false)
   .action(async (opts: {
     port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean | string; redis?: string; redisPrefix: string;
-    sessionLifetime: number; sweepInterval: number; json: boolean; tlsCert?: string; tlsKey?: string;
+    sessionLifetime: number; sweepInterval: number; pushBlock: number; pushIpLimit: number; json: boolean; tlsCert?: string; tlsKey?: string;
   }) => {
     if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
     const read = (file: string, what: string) => {
@@ -81,7 +95,8 @@ program
       https,
       db: dbOf(opts), port: opts.port, host: opts.host, publicUrl: opts.publicUrl, keyFile: opts.keyFile,
       trustProxy: opts.trustProxy, redis: opts.redis || undefined, redisPrefix: opts.redisPrefix,
-      lifetimes: { sessionMs: opts.sessionLifetime * 1000 }, sweepIntervalMs: opts.sweepInterval,
+      lifetimes: { sessionMs: opts.sessionLifetime * 1000, pushBlockMs: opts.pushBlock * 1000 }, sweepIntervalMs: opts.sweepInterval,
+      ipPushesPerMinute: opts.pushIpLimit,
       logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel },
     });
     const facts = {

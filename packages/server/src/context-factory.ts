@@ -7,6 +7,7 @@ import { type BusLog, type EventBus, consoleBusLog } from './services/event-bus.
 import type { FailureLimiter } from './services/failure-limiter.js';
 import { InProcessEventBus } from './services/in-process-event-bus.js';
 import { PublicKeyCache } from './services/key-cache.js';
+import { DEFAULT_PUSHES_PER_IP_PER_MINUTE } from './services/push-ip-limit.js';
 import { PostgresEventBus } from './services/postgres-event-bus.js';
 import { DEFAULT_REDIS_PREFIX, RedisEventBus, describeRedisUrl } from './services/redis-event-bus.js';
 import { RedisFailureLimiter } from './services/redis-failure-limiter.js';
@@ -22,6 +23,8 @@ export interface ContextOptions {
   now?: () => number;
   /** Failed guesses (bad keys, codes, signatures) allowed per client IP per minute. */
   ipFailuresPerMinute?: number;
+  /** Push logins (provokes) allowed per client IP per virtual server per minute (default 30). */
+  ipPushesPerMinute?: number;
   /**
    * redis://… (or rediss://): the event bus and the shared counters go to Redis, for several instances
    * (DESIGN §10). Without it: LISTEN/NOTIFY and counters in the database on PostgreSQL, in-process on SQLite.
@@ -69,12 +72,14 @@ export async function createContext(options: ContextOptions): Promise<CreatedCon
   const now = options.now ?? Date.now;
   const store = new KyselyStore(handle);
   const limits = { maxFailures: options.ipFailuresPerMinute ?? 30, windowMs: 60_000 };
+  const pushLimits = { maxFailures: options.ipPushesPerMinute ?? DEFAULT_PUSHES_PER_IP_PER_MINUTE, windowMs: 60_000 };
   const log = options.busLog ?? consoleBusLog;
 
   // Nothing that matters may live in one process's memory when several share the database: session events and
   // failure counts go where every instance sees them.
   let bus: EventBus;
   let ipFailures: FailureLimiter;
+  let ipPushes: FailureLimiter;
   let sharing: CreatedContext['sharing'];
   try {
     if (options.redis) {
@@ -82,10 +87,12 @@ export async function createContext(options: ContextOptions): Promise<CreatedCon
       const redisBus = await RedisEventBus.connect(options.redis, { prefix, log });
       bus = redisBus;
       ipFailures = new RedisFailureLimiter(redisBus.commands, `${prefix}fail:ip:`, limits, log);
+      ipPushes = new RedisFailureLimiter(redisBus.commands, `${prefix}push:ip:`, pushLimits, log);
       sharing = { bus: 'redis', counters: 'redis', description: describeRedisUrl(options.redis) };
     } else {
       bus = handle.dialect === 'postgres' ? await PostgresEventBus.connect(options.db, { log }) : new InProcessEventBus();
       ipFailures = new DatabaseFailureLimiter(store.counters, 'fail:ip', limits, now);
+      ipPushes = new DatabaseFailureLimiter(store.counters, 'push:ip', pushLimits, now);
       sharing = { bus: bus.kind, counters: 'database', description: handle.description };
     }
   } catch (err) {
@@ -99,6 +106,7 @@ export async function createContext(options: ContextOptions): Promise<CreatedCon
     bus,
     keys: new PublicKeyCache(),
     ipFailures,
+    ipPushes,
     publicUrl: options.publicUrl.replace(/\/+$/, ''),
     lifetimes: { ...DEFAULT_LIFETIMES, ...options.lifetimes },
     now,

@@ -8,6 +8,7 @@ import { TapinSDK } from '../lifecycle/sdk.js';
 import { TapinSession } from '../lifecycle/session.js';
 import { PIN_RE } from '../enrol.js';
 import { FileStore } from '../node/file-store.js';
+import { NumberPrompt } from './number-prompt.js';
 
 /**
  * tapin-device: a command-line phone for scripts, tests and people without a smartphone at hand.
@@ -162,7 +163,7 @@ program
   .option('--decline', 'decline each push', false)
   .option('--not-me', 'decline saying "I did not try to log in": stops pushes to you for a while and alerts the site', false)
   .option('--pin <pin>', 'the PIN, when the server asks for it')
-  .option('--number <n>', 'number matching: the number the login page shows')
+  .option('--number <n>', 'number matching: the number the login page shows (without it: asked at a terminal, else one number per push read from stdin)')
   .option('--interval <seconds>', 'seconds between polls', '2')
   .option('--once', 'exit after the first push is answered (or printed)', false)
   .action(async (opts: { approve: boolean; decline: boolean; notMe: boolean; pin?: string; number?: string; interval: string; once: boolean }) => {
@@ -201,6 +202,7 @@ async function listen(opts: { approve: boolean; decline: boolean; notMe: boolean
     }
   };
   const numbersOf = new Map<string, number[] | undefined>();
+  const prompt = new NumberPrompt(process.stdin, process.stderr);
   const sdk: TapinSDK = new TapinSDK({
     storage: store, keys: store,
     backoff: { maxAttempts: 3, baseMs: 500 },
@@ -214,9 +216,14 @@ async function listen(opts: { approve: boolean; decline: boolean; notMe: boolean
           return void s.cancel();
         }
         if (request.pinRequired && opts.pin === undefined) return failed(new TapinError('pin_required', 'This login needs your PIN: run again with --pin <PIN>.'));
-        if (request.numbers && opts.number === undefined) return failed(new TapinError('bad_request', `Number matching: run again with --number <the number the page shows> (one of ${request.numbers.join(', ')}).`));
-        s.approve({ ...(opts.pin !== undefined ? { pin: opts.pin } : {}), ...(opts.number !== undefined ? { number: opts.number } : {}) })
-          .catch((err: unknown) => failed(err instanceof TapinError ? err : new TapinError('internal')));
+        const numbers = request.numbers;
+        const picked = numbers && opts.number === undefined ? prompt.pick(numbers) : Promise.resolve(opts.number);
+        picked.then((number) => {
+          if (numbers && number === undefined) {
+            return failed(new TapinError('bad_request', `Number matching: pick the number the login page shows (one of ${numbers.join(', ')}) with --number, at a terminal, or on stdin.`));
+          }
+          return s.approve({ ...(opts.pin !== undefined ? { pin: opts.pin } : {}), ...(number !== undefined ? { number } : {}) });
+        }).catch((err: unknown) => failed(err instanceof TapinError ? err : new TapinError('internal')));
       },
       SecondFactor(_s, request) {
         if (request.result === 'PIN_FAIL' || request.result === undefined) failed(new TapinError(request.attemptsLeft === 0 ? 'account_blocked' : request.result ? 'pin_wrong' : 'pin_required', undefined, { attemptsLeft: request.attemptsLeft ?? 0 }));
@@ -253,6 +260,7 @@ async function listen(opts: { approve: boolean; decline: boolean; notMe: boolean
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     stopping = true;
+    prompt.close();
     sdk.dispose();
   }
 }

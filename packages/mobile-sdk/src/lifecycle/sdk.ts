@@ -1,5 +1,5 @@
 import {
-  type AppLoginResponse, type DeviceSessionState, type LinkData, type SessionInfo, type PendingPush, type PushSubscriptionBody, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, parseScan,
+  type AppLoginResponse, type DeviceSessionState, type LinkData, type SessionInfo, type PendingPush, type PushSubscriptionBody, SERVER_FLAGS, TapinError, devicePaths, fromBase64url, generateOtp, isErrorCode, parseScan,
   resolveLink,
 } from '@tapin/protocol';
 import { type PinChange, changeAccountPin, deleteAccount } from '../account-admin.js';
@@ -231,8 +231,9 @@ export class TapinSDK implements SessionController {
 
   /**
    * The device socket (DESIGN §8): while the app is open, one WebSocket per account hears of each push at once and
-   * starts its session (deduplicated with pull and Web Push). Reconnects with back-off; returns a function that
-   * closes them all.
+   * starts its session (deduplicated with pull and Web Push). Reconnects with back-off when the connection drops,
+   * but not for an account the server refuses (close code 1008: blocked, deleted, bad signature), which is reported
+   * through AccountUpdate (blocked) and UserErrorMessage instead. Returns a function that closes them all.
    */
   connect(): () => void {
     const Ctor = this.options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
@@ -261,9 +262,18 @@ export class TapinSDK implements SessionController {
         }
       };
       ws.onerror = () => undefined;
-      ws.onclose = () => {
+      ws.onclose = (event) => {
         sockets.delete(ws);
         if (stopped || this.disposed) return;
+        const { code, reason } = event as { code?: unknown; reason?: unknown };
+        if (code === 1008) {
+          // The server will not let this account in as it is (blocked, deleted, a key it does not accept):
+          // reconnecting would only knock on the same door forever. Pull still reports it each time the app opens.
+          const e = new TapinError(isErrorCode(reason) ? reason : 'server_auth_failed');
+          if (e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+          this.userError(undefined, e);
+          return;
+        }
         const next = ready ? 0 : attempt + 1;
         setTimeout(() => open(account, next), backoffDelay(this.backoff, next, this.options.random));
       };

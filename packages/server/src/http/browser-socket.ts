@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { ServiceContext } from '../services/context.js';
+import { takeIpPush } from '../services/push-ip-limit.js';
 import { canProvoke, provokeSession } from '../services/push-login.js';
 import { effectiveState } from '../services/sessions.js';
 
@@ -14,15 +15,15 @@ const MAX_ERRORS_PER_SOCKET = 16;
  * holds a QR code's hsid may watch it, and the business back-end reads who logged in with getSession.
  */
 export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): Promise<void> {
-  app.get('/v1/ws', { websocket: true }, (socket: WebSocket) => {
+  app.get('/v1/ws', { websocket: true }, (socket: WebSocket, req) => {
     const watches = new Map<string, () => void>();
     let errors = 0;
 
     const send = (text: string) => {
       if (socket.readyState === socket.OPEN) socket.send(text);
     };
-    const fail = (code: TapinError['code'], hsid = '-', sid = '-') => {
-      send(formatFrame('ERROR', hsid, sid, code));
+    const fail = (code: TapinError['code'], hsid = '-', sid = '-', retryAfter?: number) => {
+      send(formatFrame('ERROR', hsid, sid, code, retryAfter));
       // A client that keeps sending garbage is broken or hostile; either way it gets no more of our time.
       if (++errors >= MAX_ERRORS_PER_SOCKET) socket.close(1008, 'too many errors');
     };
@@ -32,7 +33,7 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
       if (!watches.has(key) && watches.size >= MAX_WATCHES_PER_SOCKET) return fail('rate_limited', frame.hsid, frame.sid);
       // Subscribe before reading the state, so that no change can slip between the two.
       const fresh = !watches.has(key);
-      if (fresh) watches.set(key, ctx.bus.subscribe(frame.sid, frame.hsid, (event) => void relay(event.type, event.hsid, event.sid)));
+      if (fresh) watches.set(key, ctx.bus.subscribe(frame.sid, frame.hsid, (event) => void changed(event.type, event.hsid, event.sid).catch(() => undefined)));
       const row = await ctx.store.getSession(frame.sid, frame.hsid);
       if (!row) {
         if (fresh) {
@@ -46,6 +47,15 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
       if (canProvoke(row, ctx.now())) send(formatFrame('CANPROVOKE', frame.hsid, frame.sid));
     };
 
+    // A session that ends without a login (logged out, cancelled, expired) may be provokable again: say so, as
+    // REGISTER does, so that a page that stays open can offer the push without registering anew.
+    const changed = async (type: ServerFrameType, hsid: string, sid: string) => {
+      await relay(type, hsid, sid);
+      if (type !== 'LOGOUT' && type !== 'CANCEL' && type !== 'EXPIRED') return;
+      const row = await ctx.store.getSession(sid, hsid);
+      if (row && canProvoke(row, ctx.now())) send(formatFrame('CANPROVOKE', hsid, sid));
+    };
+
     // CONFIRMPROVOKE carries the number the page shows (number matching) as its fourth field.
     const relay = async (type: ServerFrameType, hsid: string, sid: string) => {
       const number = type === 'CONFIRMPROVOKE' ? await ctx.store.push.latestNumber(sid, hsid).catch(() => null) : null;
@@ -56,6 +66,7 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
     // canprovoke (an account logged in on it before) may ask, and the push goes to that account only.
     const provoke = async (frame: Frame<ClientFrameType>) => {
       if (!watches.has(`${frame.sid}/${frame.hsid}`)) return fail('session_state', frame.hsid, frame.sid);
+      await takeIpPush(ctx, frame.sid, req.ip);
       await provokeSession(ctx, frame.sid, frame.hsid);
     };
 
@@ -75,7 +86,10 @@ export async function browserSocket(app: FastifyInstance, ctx: ServiceContext): 
           return;
         }
         case 'PROVOKE':
-          provoke(frame).catch((e: unknown) => fail(e instanceof TapinError ? e.code : 'internal', frame.hsid, frame.sid));
+          provoke(frame).catch((e: unknown) => {
+            const retryAfter = e instanceof TapinError ? e.details?.['retryAfter'] : undefined;
+            fail(e instanceof TapinError ? e.code : 'internal', frame.hsid, frame.sid, typeof retryAfter === 'number' ? retryAfter : undefined);
+          });
           return;
       }
     });

@@ -1,4 +1,4 @@
-import { devicePaths } from '@tapin/protocol';
+import { type ErrorCode, TapinError, devicePaths } from '@tapin/protocol';
 import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/websocket';
 import type { WebSocket } from 'ws';
@@ -19,11 +19,14 @@ export function deviceSocket(app: FastifyInstance, ctx: ServiceContext): void {
     const { sid } = req.params as { sid: string };
     let unsubscribe: (() => void) | undefined;
     const sent = new Set<string>();
-    const timer = setTimeout(() => socket.close(1008, 'not authenticated'), AUTH_TIMEOUT_MS);
+    // Closing codes tell the phone whether to come back: 1008 (with the error code as the reason) means this account
+    // will not be let in as it is (bad signature, blocked, deleted); 1013 (try again later) a slow first frame.
+    const refuse = (code: ErrorCode) => socket.close(1008, code);
+    const timer = setTimeout(() => socket.close(1013, 'server_timeout'), AUTH_TIMEOUT_MS);
 
     const deliver = async (accountid: string) => {
       const account = await ctx.store.getAccount(sid, accountid);
-      if (!account || account.blocked) return socket.close(1008, 'account blocked or deleted');
+      if (!account || account.blocked) return refuse(account ? 'account_blocked' : 'account_not_found');
       for (const push of await ctx.store.push.listPendingForAccount(sid, accountid, ctx.now())) {
         if (sent.has(push.pushid)) continue;
         sent.add(push.pushid);
@@ -32,12 +35,12 @@ export function deviceSocket(app: FastifyInstance, ctx: ServiceContext): void {
     };
 
     socket.on('message', (data, isBinary) => {
-      if (unsubscribe || isBinary) return socket.close(1008, 'unexpected frame');
+      if (unsubscribe || isBinary) return refuse('bad_request');
       let auth: { account?: unknown; time?: unknown; reqid?: unknown; signature?: unknown };
       try {
         auth = JSON.parse(data.toString()) as typeof auth;
       } catch {
-        return socket.close(1008, 'bad auth frame');
+        return refuse('bad_request');
       }
       const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
       authenticateDevice(ctx, {
@@ -50,7 +53,7 @@ export function deviceSocket(app: FastifyInstance, ctx: ServiceContext): void {
         unsubscribe = ctx.bus.subscribe(sid, pushChannel(account.accountid), () => void deliver(account.accountid).catch(() => undefined));
         socket.send(JSON.stringify({ type: 'ready', accountid: account.accountid }));
         await deliver(account.accountid);
-      }).catch((err: unknown) => socket.close(1008, err instanceof Error ? err.message.slice(0, 100) : 'unauthorized'));
+      }).catch((err: unknown) => refuse(err instanceof TapinError ? err.code : 'internal'));
     });
     socket.on('close', () => {
       clearTimeout(timer);

@@ -57,6 +57,28 @@ describe('Web Push', () => {
     expect((await h.app.inject({ method: 'GET', url: devicePaths.vapid(h.a.sid) })).json()).toEqual({ publicKey });
   });
 
+  it('of a user\'s two accounts, only the active one gets the Web Push (and the pull); the blocked one gets nothing', async () => {
+    const userid = `wp${++users}`;
+    const active = await enrolPhone(h, { userid });
+    const blocked = await enrolPhone(h, { userid });
+    expect((await subscribe(active, receiver.subscription('/active'))).statusCode).toBe(200);
+    expect((await subscribe(blocked, receiver.subscription('/blocked'))).statusCode).toBe(200);
+    expect((await call('PUT', `/accounts/${blocked.accountid}`, { body: { blocked: true } })).statusCode).toBe(200);
+
+    const res = await call('POST', `/users/${userid}/provokelogin`, { nonce: generateNonce() });
+    expect(res.statusCode).toBe(200);
+    expect(res.json<{ accounts: number }>().accounts).toBe(1);
+    const push = await receiver.next();
+    expect(JSON.parse(push.payload)).toMatchObject({ accountid: active.accountid });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(receiver.received).toEqual([]);
+    expect((await h.ctx.store.push.listPendingForAccount(h.a.sid, active.accountid, h.clock.now())).map((p) => p.hsid)).toEqual([res.json<{ hsid: string }>().hsid]);
+    expect(await h.ctx.store.push.listPendingForAccount(h.a.sid, blocked.accountid, h.clock.now())).toEqual([]);
+    // The blocked phone's own pull is refused outright.
+    const path = devicePaths.pushes(h.a.sid);
+    expect(errorOf(await h.app.inject({ method: 'GET', url: path, headers: await blocked.signedHeaders('GET', path) })).code).toBe('account_blocked');
+  });
+
   it('a subscription the push service says is gone (410) is dropped; plain http endpoints need the test switch', async () => {
     const userid = `wp${++users}`;
     const phone = await enrolPhone(h, { userid });

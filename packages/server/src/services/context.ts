@@ -33,6 +33,8 @@ export interface ServiceContext {
   keys: PublicKeyCache;
   /** Failures per client IP: bad API keys, bad enrol codes, bad device signatures. */
   ipFailures: FailureLimiter;
+  /** Provokes per virtual server and client IP (each counted as a "failure": the limiter only counts and refuses). */
+  ipPushes: FailureLimiter;
   publicUrl: string;
   lifetimes: Lifetimes;
   now: () => number;

@@ -60,8 +60,7 @@ export async function fetchSession(ctx: ServiceContext, account: AccountRow, hsi
   if (!changed) throw new TapinError('session_state');
   // A pushed session's page already shows CONFIRMPROVOKE (and the number); a scan is news.
   if (row.state !== 'provoked') await ctx.bus.publish({ sid: account.sid, hsid, type: 'CONFIRMSCAN' });
-  const push = row.state === 'provoked' ? await ctx.store.push.getPending(account.sid, hsid, account.accountid) : undefined;
-  const number = push?.number ?? null;
+  const number = row.state === 'provoked' ? await ctx.store.push.latestNumber(account.sid, hsid) : null;
   return {
     sid: account.sid, hsid, accountid: account.accountid, state: row.state === 'idle' ? 'scanned' : (row.state as 'scanned' | 'provoked'),
     announceinfo: parseInfo(row.announceinfo), challenge, challengeExpires,
@@ -95,9 +94,9 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
   const statement = loginStatement({ sid, hsid, accountid: account.accountid, challenge: row.challenge, decision: body.decision, announceinfo });
   if (!ctx.keys.verify(account.auth_pk, statement, body.signature)) throw new TapinError('bad_signature');
 
-  // Number matching (push login): approving needs the number the page shows; a wrong pick cancels the login.
-  const push = row.state === 'provoked' && body.decision === 'approve' ? await ctx.store.push.getPending(sid, hsid, account.accountid) : undefined;
-  const number = push?.number ?? null;
+  // Number matching (push login): approving a provoked session needs the number its page shows, whichever phone
+  // answers (one that was pushed to, or one that scanned the QR code); a wrong pick cancels the login.
+  const number = row.state === 'provoked' && body.decision === 'approve' ? await ctx.store.push.latestNumber(sid, hsid) : null;
   if (number !== null && body.number !== number) {
     const cancelled = await ctx.store.updateSession(sid, hsid, { state: 'cancelled', challenge: null, updated: now }, { states: PENDING_STATES, challenge: row.challenge });
     if (!cancelled) throw new TapinError('challenge_replayed');

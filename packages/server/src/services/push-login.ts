@@ -56,8 +56,9 @@ async function takePushSlot(ctx: ServiceContext, sid: string, userkey: string, n
   const blockedUntil = previous?.blocked_until ?? null;
   if (blockedUntil !== null && blockedUntil > now) throw wait(blockedUntil);
   if (previous && previous.next_allowed > now) throw wait(previous.next_allowed);
-  // The back-off grows while provokes keep coming; an hour of quiet (or a login) starts it over.
-  const repeat = previous !== undefined && previous.interval_ms > 0 && now - previous.last_provoke < PUSH_BACKOFF_MAX_MS;
+  // The back-off grows while provokes keep coming; an hour of quiet (or a login) starts it over. Quiet counts from
+  // when the wait ended, not from the last provoke: else a wait of the full hour (the cap) would itself reset it.
+  const repeat = previous !== undefined && previous.interval_ms > 0 && now - previous.next_allowed < PUSH_BACKOFF_MAX_MS;
   const interval = repeat ? Math.min(previous.interval_ms * 2, PUSH_BACKOFF_MAX_MS) : PUSH_BACKOFF_MIN_MS;
   const taken = await ctx.store.push.setLimit(
     { sid, userkey, next_allowed: now + interval, interval_ms: interval, last_provoke: now, blocked_until: previous?.blocked_until ?? null },
@@ -101,9 +102,14 @@ async function provoke(ctx: ServiceContext, sid: string, hsid: string, accounts:
   if (!changed) throw new TapinError('session_state');
 
   const number = serverFlags(server).includes(SERVER_FLAGS.NO_NUMBER_MATCHING) ? null : randomNumber();
-  // At most one pending push per user: a new one replaces the old.
-  await ctx.store.push.supersedePending(sid, userkey);
+  // At most one pending push per user: a new one replaces the old, and the old one's session ends with it. Left
+  // provoked, a phone that had opened it could still answer it, and the page would wait for nothing.
   await ctx.store.push.closeSession(sid, hsid);
+  for (const older of await ctx.store.push.supersedePending(sid, userkey)) {
+    if (older === hsid) continue;
+    const cancelled = await ctx.store.updateSession(sid, older, { state: 'cancelled', challenge: null, updated: now }, { states: ['provoked'] });
+    if (cancelled) await ctx.bus.publish({ sid, hsid: older, type: 'CANCEL' });
+  }
   const requests = active.map((a): PushRequestRow => ({
     pushid: randomId(16), sid, hsid, accountid: a.accountid, userkey, number, state: 'pending', created: now, expires,
   }));

@@ -17,23 +17,21 @@ export class PushStore {
     if (rows.length > 0) await this.db.insertInto('push_requests').values(rows).execute();
   }
 
-  /** Marks every pending request of the user superseded (at most one pending push per user). */
-  async supersedePending(sid: string, userkey: string): Promise<void> {
-    await this.db.updateTable('push_requests').set({ state: 'superseded' })
-      .where('sid', '=', sid).where('userkey', '=', userkey).where('state', '=', 'pending').execute();
+  /**
+   * Marks every pending request of the user superseded (at most one pending push per user) and returns the
+   * sessions they were for, so that those can be cancelled too.
+   */
+  async supersedePending(sid: string, userkey: string): Promise<string[]> {
+    const rows = await this.db.updateTable('push_requests').set({ state: 'superseded' })
+      .where('sid', '=', sid).where('userkey', '=', userkey).where('state', '=', 'pending')
+      .returning('hsid').execute();
+    return [...new Set(rows.map((r) => r.hsid))];
   }
 
   listPendingForAccount(sid: string, accountid: string, now: number): Promise<PushRequestRow[]> {
     return this.db.selectFrom('push_requests').selectAll()
       .where('sid', '=', sid).where('accountid', '=', accountid).where('state', '=', 'pending').where('expires', '>', now)
       .orderBy('created').execute();
-  }
-
-  /** The pending request of a session to an account, if any. */
-  getPending(sid: string, hsid: string, accountid: string): Promise<PushRequestRow | undefined> {
-    return this.db.selectFrom('push_requests').selectAll()
-      .where('sid', '=', sid).where('hsid', '=', hsid).where('accountid', '=', accountid).where('state', '=', 'pending')
-      .executeTakeFirst();
   }
 
   /** The number the page shows for a session's latest push (null when none, or number matching is off). */

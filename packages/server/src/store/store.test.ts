@@ -595,6 +595,22 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
       });
     });
 
+    describe('push requests', () => {
+      it('supersedePending marks the user\'s pending requests superseded and names their sessions once each', async () => {
+        const req = (pushid: string, h: string, accountid: string, userkey: string, state = 'pending') => ({
+          pushid, sid: S1, hsid: h, accountid, userkey, number: 42, state, created: T0, expires: T0 + 600_000,
+        });
+        await store.push.createRequests([
+          req('p1', hsid(1), 'acct-a', 'u:alice'), req('p2', hsid(1), 'acct-b', 'u:alice'), req('p3', hsid(2), 'acct-a', 'u:alice', 'answered'),
+          req('p4', hsid(3), 'acct-c', 'u:bob'),
+        ]);
+        expect(await store.push.supersedePending(S1, 'u:alice')).toEqual([hsid(1)]);
+        expect(await store.push.supersedePending(S1, 'u:alice')).toEqual([]);
+        expect(await store.push.listPendingForAccount(S1, 'acct-a', T0)).toEqual([]);
+        expect((await store.push.listPendingForAccount(S1, 'acct-c', T0)).map((r) => r.pushid)).toEqual(['p4']);
+      });
+    });
+
     describe('counters', () => {
       it('count in fixed windows: up by one while a window is open, a new window once it is over', async () => {
         expect(await store.counters.get('fail:ip:198.51.100.1')).toBeUndefined();
