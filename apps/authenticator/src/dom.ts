@@ -19,7 +19,7 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props = 
 
 const root = () => document.getElementById('screen')!;
 
-/** Replaces the screen; the title is what screen readers and tests look for first. */
+/** Replaces the screen and moves the focus to its title; the title is what screen readers and tests look for first. */
 export function show(name: string, ...content: Child[]): HTMLElement {
   const screen = root();
   // A message belongs to the screen it was said on.
@@ -28,6 +28,13 @@ export function show(name: string, ...content: Child[]): HTMLElement {
   screen.dataset['screen'] = name;
   document.body.dataset['screen'] = name;
   screen.scrollTop = 0;
+  // Keyboard and screen-reader users start at the top of the new screen, as after a page load: its title (or,
+  // while working, its message) takes the focus and is read out; Tab goes on to the screen's first control.
+  const start = screen.querySelector<HTMLElement>('h1') ?? screen.querySelector<HTMLElement>('p');
+  if (start) {
+    start.tabIndex = -1;
+    start.focus({ preventScroll: true });
+  }
   return screen;
 }
 

@@ -1,9 +1,10 @@
 import { TapinSDK, type TapinSession } from '@tapin/mobile-sdk';
 import { IndexedDbStore } from '@tapin/mobile-sdk/browser';
-import { type ErrorCode, TapinError, parseLink } from '@tapin/protocol';
+import type { ErrorCode } from '@tapin/protocol';
 import type { AppContext, Tab } from './context.js';
 import { siteName } from './describe.js';
 import { show, toast } from './dom.js';
+import { linkProblem } from './link-check.js';
 import { enablePush, listenForPushes } from './push.js';
 import { showAccounts } from './screens/accounts.js';
 import { askPin, askPinAgain, showConfirm } from './screens/confirm.js';
@@ -118,11 +119,9 @@ async function finished(s: TapinSession): Promise<void> {
 /** A scanned, pasted or camera-opened link. Links of another Tapin server belong to that server's app. */
 async function openLink(text: string): Promise<void> {
   leaveScan();
-  try {
-    parseLink(text);
-  } catch (err) {
-    const code = err instanceof TapinError ? err.code : 'qr_parse_error';
-    showResult({ kind: 'error', title: 'Not a Tapin code', text: code === 'qr_unknown_type' ? 'This Tapin code is of a kind this app does not know yet.' : 'This QR code or link is not a Tapin login or enrol code.', onDone: () => go('scan') });
+  const problem = linkProblem(text);
+  if (problem) {
+    showResult({ kind: 'error', title: 'Not a Tapin code', text: problem, onDone: () => go('scan') });
     return;
   }
   const url = new URL(text.trim());

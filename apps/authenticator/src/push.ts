@@ -14,8 +14,14 @@ export async function enablePush(sdk: TapinSDK): Promise<string> {
   if (accounts.length === 0) throw new Error('Add an account first.');
   const registration = await navigator.serviceWorker.ready;
   const key = fromBase64url(await sdk.vapidKey(accounts[0]!));
-  const subscription = (await registration.pushManager.getSubscription())
-    ?? (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key as Uint8Array<ArrayBuffer> }));
+  let subscription: PushSubscription;
+  try {
+    subscription = (await registration.pushManager.getSubscription())
+      ?? (await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key as Uint8Array<ArrayBuffer> }));
+  } catch (err) {
+    // E.g. no network to the browser vendor's push service, or a browser without one.
+    throw new Error(`This browser could not sign up with its push service (${(err as Error).message}). Login requests still reach the app while it is open.`);
+  }
   const json = subscription.toJSON() as { endpoint: string; keys: { p256dh: string; auth: string } };
   await sdk.subscribeWebPush({ endpoint: json.endpoint, keys: { p256dh: json.keys.p256dh, auth: json.keys.auth } });
   return 'Notifications are on: a login request shows up even when the app is closed.';

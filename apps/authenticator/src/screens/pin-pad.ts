@@ -7,11 +7,12 @@ import { h } from '../dom.js';
 export function pinPad(options: { title: string; message?: string | undefined; onPin(pin: string): void; onCancel(): void; minLength?: number }): HTMLElement {
   const min = options.minLength ?? 4;
   let pin = '';
-  const dots = h('div', { class: 'pin-dots', 'aria-live': 'polite', 'data-testid': 'pin-dots' });
+  const dots = h('div', { class: 'pin-dots', role: 'status', 'data-testid': 'pin-dots' });
   const ok = h('button', { type: 'button', class: 'key key-ok', 'aria-label': 'OK', disabled: true, onclick: () => submit() }, 'OK');
   const render = () => {
-    dots.replaceChildren(...Array.from({ length: Math.max(min, pin.length) }, (_, i) => h('span', { class: i < pin.length ? 'dot on' : 'dot' })));
-    dots.setAttribute('aria-label', `${pin.length} digits entered`);
+    // The dots are for the eye; a screen reader hears the count (a live region reads its text, not a label).
+    dots.replaceChildren(...Array.from({ length: Math.max(min, pin.length) }, (_, i) => h('span', { class: i < pin.length ? 'dot on' : 'dot', 'aria-hidden': 'true' })),
+      h('span', { class: 'visually-hidden' }, `${pin.length} ${pin.length === 1 ? 'digit' : 'digits'} entered`));
     ok.disabled = pin.length < min;
   };
   const press = (d: string) => {

@@ -1,20 +1,7 @@
 import type { AppContext } from '../context.js';
 import { button, h, show } from '../dom.js';
-
-interface Detector {
-  detect(source: CanvasImageSource): Promise<Array<{ rawValue: string }>>;
-}
-type DetectorCtor = new (options: { formats: string[] }) => Detector;
-
-type Decode = (data: Uint8ClampedArray, width: number, height: number, options?: { inversionAttempts?: 'dontInvert' }) => { data: string } | null;
-
-/** jsQR is most of the app's weight and only needed without BarcodeDetector: loaded then, as a separate chunk. */
-async function loadJsQR(): Promise<Decode> {
-  // CommonJS whose typings say `export default`: the bundle may hand over either shape.
-  const mod = (await import('jsqr')) as unknown as { default?: Decode | { default?: Decode } };
-  const d = mod.default;
-  return typeof d === 'function' ? d : (d?.default ?? (mod as unknown as Decode));
-}
+import { linkProblem } from '../link-check.js';
+import { type QrDecoder, qrDecoder } from '../qr-decode.js';
 
 let stopCamera: (() => void) | undefined;
 
@@ -23,39 +10,98 @@ export function leaveScan(): void {
   stopCamera = undefined;
 }
 
+/** A message under a control: hidden until there is something to say; `role=alert` so it is read out at once. */
+function note(testid: string): { el: HTMLElement; say(text: string): void; clear(): void } {
+  const el = h('p', { class: 'alert', role: 'alert', 'data-testid': testid, hidden: true });
+  return {
+    el,
+    say: (text) => { el.textContent = text; el.hidden = false; el.scrollIntoView({ block: 'nearest' }); },
+    clear: () => { el.textContent = ''; el.hidden = true; },
+  };
+}
+
 /**
- * Scan a QR code with the camera (BarcodeDetector where the browser has one, else jsQR on video frames), or paste
- * a link. Whatever is found goes to `openLink`, which knows login and enrol links.
+ * Scan a QR code with the camera, from a picture (a screenshot, or a desktop without a camera), or paste a link.
+ * A text that is not a Tapin link is said on this screen, next to where it came from; a Tapin link goes to
+ * `openLink`, which knows login and enrol links.
  */
 export function showScan(app: AppContext): void {
   const video = h('video', { class: 'camera', playsinline: true, muted: true, 'aria-label': 'Camera' });
-  const status = h('p', { class: 'muted', 'data-testid': 'camera-status' }, 'Starting the camera…');
-  const input = h('input', { id: 'link', type: 'url', inputmode: 'url', autocomplete: 'off', placeholder: 'https://…/q/… or …/e/…' });
+  const status = h('p', { class: 'muted', 'data-testid': 'camera-status', 'aria-live': 'polite' }, 'Starting the camera…');
+  const box = h('div', { class: 'camera-box' }, video, h('div', { class: 'finder', 'aria-hidden': 'true' }));
+  const pictureNote = note('picture-error');
+  const linkNote = note('link-error');
+  // Hidden: the button opens it (a styled, labelled control); click() on a hidden file input works in today's browsers.
+  const file = h('input', { id: 'qr-picture', type: 'file', accept: 'image/*', hidden: true });
+  const input = h('input', { id: 'link', type: 'url', inputmode: 'url', autocomplete: 'off', spellcheck: 'false', placeholder: 'https://…/q/… or …/e/…', 'aria-describedby': 'link-error' });
+  linkNote.el.id = 'link-error';
   const open = () => {
     const text = input.value.trim();
-    if (text) void app.openLink(text);
+    if (!text) return linkNote.say('Paste a login or enrol link first.');
+    const problem = linkProblem(text);
+    if (problem) return linkNote.say(problem);
+    linkNote.clear();
+    void app.openLink(text);
   };
+  input.addEventListener('input', () => linkNote.clear());
+  file.addEventListener('change', () => {
+    const picked = file.files?.[0];
+    file.value = '';
+    if (picked) void scanPicture(picked, pictureNote, app);
+  });
   show('scan',
     h('h1', { class: 'page-title' }, 'Scan'),
-    h('div', { class: 'camera-box' }, video, h('div', { class: 'finder', 'aria-hidden': 'true' })),
+    box,
     status,
-    h('form', { class: 'card form', onsubmit: (e) => { e.preventDefault(); open(); } },
+    h('section', { class: 'card form' },
+      button('Scan from a picture', () => { pictureNote.clear(); file.click(); }, 'secondary'),
+      file, pictureNote.el),
+    h('form', { class: 'card form', novalidate: true, onsubmit: (e) => { e.preventDefault(); open(); } },
       h('label', { class: 'field', for: 'link' }, 'Or paste a link', input),
-      button('Open link', open, 'secondary')));
-  void startCamera(video, status, (text) => void app.openLink(text));
+      linkNote.el,
+      h('button', { type: 'submit', class: 'btn btn-secondary' }, 'Open link')));
+  void startCamera(video, box, status, (text) => {
+    const problem = linkProblem(text);
+    if (!problem) return true;
+    status.textContent = `${problem} Point the camera at the code on the login page.`;
+    return false;
+  }, (text) => void app.openLink(text));
 }
 
-async function startCamera(video: HTMLVideoElement, status: HTMLElement, found: (text: string) => void): Promise<void> {
+/** A picture the user chose (file picker, or the phone's camera app): decoded here, never uploaded. */
+async function scanPicture(picked: File, message: ReturnType<typeof note>, app: AppContext): Promise<void> {
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(picked);
+  } catch {
+    return message.say('This file is not a picture this browser can read. Choose a PNG or JPEG image.');
+  }
+  let text: string | undefined;
+  try {
+    text = await (await qrDecoder()).decode(bitmap, true);
+  } finally {
+    bitmap.close();
+  }
+  if (!text) return message.say('No QR code found in this picture. Use a sharp picture with the whole code in it, or paste the link.');
+  const problem = linkProblem(text);
+  if (problem) return message.say(`The QR code in this picture: ${problem}`);
+  void app.openLink(text);
+}
+
+async function startCamera(video: HTMLVideoElement, box: HTMLElement, status: HTMLElement, acceptable: (text: string) => boolean, found: (text: string) => void): Promise<void> {
   leaveScan();
   if (!navigator.mediaDevices?.getUserMedia) {
-    status.textContent = 'No camera here: paste the link instead.';
+    box.hidden = true;
+    status.textContent = 'No camera here: scan from a picture or paste the link instead.';
     return;
   }
   let stream: MediaStream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
   } catch {
-    status.textContent = 'The camera is not available (permission or hardware): paste the link instead.';
+    // No black box where no picture will come: the other two ways move up.
+    box.hidden = true;
+    status.textContent = 'The camera is not available (permission or hardware): scan from a picture or paste the link instead.';
     return;
   }
   let running = true;
@@ -66,31 +112,19 @@ async function startCamera(video: HTMLVideoElement, status: HTMLElement, found: 
   video.srcObject = stream;
   await video.play().catch(() => undefined);
   status.textContent = 'Point the camera at the QR code.';
-  const Native = (globalThis as { BarcodeDetector?: DetectorCtor }).BarcodeDetector;
-  const detector = Native ? new Native({ formats: ['qr_code'] }) : undefined;
-  const jsQR = detector ? undefined : await loadJsQR();
-  const canvas = document.createElement('canvas');
-  const context = canvas.getContext('2d', { willReadFrequently: true });
+  const decoder: QrDecoder = await qrDecoder();
+  let last = '';
   const frame = async () => {
     if (!running || !document.body.contains(video)) return leaveScan();
-    let text: string | undefined;
-    if (video.readyState >= 2) {
-      if (detector) {
-        text = (await detector.detect(video).catch(() => []))[0]?.rawValue;
-      } else if (context && jsQR) {
-        canvas.width = video.videoWidth;
-        canvas.height = video.videoHeight;
-        context.drawImage(video, 0, 0);
-        const image = context.getImageData(0, 0, canvas.width, canvas.height);
-        text = jsQR(image.data, image.width, image.height, { inversionAttempts: 'dontInvert' })?.data;
-      }
-    }
-    if (text) {
+    const text = video.readyState >= 2 ? await decoder.decode(video) : undefined;
+    // A code that is not Tapin's is said once and scanning goes on; a Tapin link ends the scan.
+    if (text && text !== last && acceptable(text)) {
       leaveScan();
       found(text);
-    } else {
-      setTimeout(() => void frame(), 150);
+      return;
     }
+    if (text) last = text;
+    setTimeout(() => void frame(), 150);
   };
   void frame();
 }
