@@ -5,9 +5,11 @@ describe('browser socket frames', () => {
   it('parses TYPE HSID SID and the fourth field (ERROR code, CONFIRMPROVOKE number)', () => {
     expect(parseFrame('LOGIN h s')).toEqual({ type: 'LOGIN', hsid: 'h', sid: 's', code: undefined });
     expect(parseFrame('CONFIRMPROVOKE h s 42')).toEqual({ type: 'CONFIRMPROVOKE', hsid: 'h', sid: 's', code: '42' });
+    // A refused PROVOKE says how long to wait in a fifth field; the frame is kept.
+    expect(parseFrame('ERROR h s push_rate_limited 10')).toEqual({ type: 'ERROR', hsid: 'h', sid: 's', code: 'push_rate_limited' });
   });
 
-  it.each([['too few fields', 'LOGIN h'], ['too many', 'A b c d e'], ['an empty field', 'LOGIN  s'], ['over 256 chars', `LOGIN ${'h'.repeat(300)} s`], ['not text', 42]])(
+  it.each([['too few fields', 'LOGIN h'], ['too many', 'A b c d e'], ['too many for ERROR', 'ERROR h s code 10 x'], ['an empty field', 'LOGIN  s'], ['over 256 chars', `LOGIN ${'h'.repeat(300)} s`], ['not text', 42]])(
     'ignores %s', (_name, frame) => expect(parseFrame(frame)).toBeUndefined());
 
   it('maps frames and states to what the block shows; unknown ones to nothing', () => {

@@ -15,7 +15,7 @@ export function parseFrame(text: unknown): ServerFrame | undefined {
   if (typeof text !== 'string' || text.length > 256) return undefined;
   const parts = text.split(' ');
   // A fifth field (ERROR only) is the seconds to wait; the block does not need it, but must not drop the frame.
-  if (parts.length < 3 || parts.length > 5 || parts.includes('')) return undefined;
+  if (parts.length < 3 || parts.length > (parts[0] === 'ERROR' ? 5 : 4) || parts.includes('')) return undefined;
   const [type, hsid, sid, code] = parts as [string, string, string, string | undefined];
   return { type, hsid, sid, code };
 }

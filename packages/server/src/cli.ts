@@ -97,7 +97,8 @@ program
       trustProxy: opts.trustProxy, redis: opts.redis || undefined, redisPrefix: opts.redisPrefix,
       lifetimes: { sessionMs: opts.sessionLifetime * 1000, pushBlockMs: opts.pushBlock * 1000 }, sweepIntervalMs: opts.sweepInterval,
       ipPushesPerMinute: opts.pushIpLimit,
-      logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel },
+      // With --json, stdout carries only the facts line for scripts; the log goes to stderr.
+      logger: opts.logLevel === 'silent' ? false : { level: opts.logLevel, ...(opts.json ? { stream: process.stderr } : {}) },
     });
     const facts = {
       url: running.url, publicUrl: running.ctx.publicUrl, database: running.database, eventBus: running.sharing.bus, counters: running.sharing.counters,
