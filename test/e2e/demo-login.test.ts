@@ -124,7 +124,7 @@ describe('the demo site in Chromium', () => {
     await block(page).waitFor('waiting');
     await shot(page, '06-logged-out');
     const history = await device<Array<{ hsid: string; status: string }>>(phone, 'sessions');
-    expect(history.json.find((h) => h.hsid === hsid)).toBeDefined();
+    expect(history.json.find((h) => h.hsid === hsid)).toMatchObject({ status: 'LOGGED_OUT' });
     await page.close();
   });
 

@@ -287,10 +287,14 @@ program
 
 program
   .command('sessions')
-  .description('Sessions this phone took part in (newest first), with their sessioninfo')
-  .action(async () => {
+  .description('Sessions this phone took part in (newest first), with their sessioninfo; logged-in ones are checked with the server first')
+  .option('--local', 'do not ask the server which logged-in sessions have ended since (works offline)', false)
+  .action(async (opts: { local: boolean }) => {
     const store = new FileStore(globals().home);
-    const items = await new TapinSDK({ storage: store, keys: store }).history();
+    const sdk = new TapinSDK({ storage: store, keys: store });
+    // A session can end while this command is not running (the site logged out, or pings stopped): ask, so the
+    // list says LOGGED_OUT rather than a stale LOGGED_IN. Unreachable servers leave their items as they were.
+    const items = opts.local ? await sdk.history() : await sdk.refreshSessions();
     out(items, items.length
       ? items.map((h) => `${h.hsid}  ${h.status.padEnd(18)}  ${h.serverName}  ${new Date(h.started).toISOString()}${h.otp ? '  (offline code)' : ''}${h.sessioninfo?.info ? `  ${JSON.stringify(h.sessioninfo.info)}` : ''}`).join('\n')
       : 'No sessions yet.');
