@@ -26,6 +26,8 @@ export const devicePaths = {
    */
   ping: (sid: string, hsid: string, idleSeconds?: number) =>
     `/v1/device/${sid}/sessions/${hsid}/ping${idleSeconds === undefined ? '' : `?idle=${Math.max(0, Math.floor(idleSeconds))}`}`,
+  /** GET: where a session this account logged in stands, without keeping it alive (signed request). */
+  sessionState: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}`,
   /** Ends a session this account logged in (signed request). */
   logout: (sid: string, hsid: string) => `/v1/device/${sid}/sessions/${hsid}/logout`,
   /** GET: the calling account's state; DELETE: the phone removes its own account (signed requests). */

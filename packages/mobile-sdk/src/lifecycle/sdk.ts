@@ -493,7 +493,8 @@ export class TapinSDK implements SessionController {
       let ended = !account;
       if (account) {
         try {
-          const state = await this.http.signed<DeviceSessionState>(this.options.keys, account, 'POST', devicePaths.ping(account.sid, item.hsid));
+          // A status read, not a ping: looking at the history must not keep sessions alive.
+          const state = await this.http.signed<DeviceSessionState>(this.options.keys, account, 'GET', devicePaths.sessionState(account.sid, item.hsid));
           ended = state.state !== 'loggedin';
         } catch (err) {
           ended = err instanceof TapinError && (err.code === 'session_not_found' || err.code === 'account_not_found');

@@ -197,6 +197,34 @@ describe('pings', () => {
   });
 });
 
+describe('the session state read', () => {
+  const stateOf = async (phone: Phone, hsid: string, sid = h.a.sid) => {
+    const url = `/v1/device/${sid}/sessions/${hsid}`;
+    return h.app.inject({ method: 'GET', url, headers: await phone.signedHeaders('GET', url) });
+  };
+
+  it('says where a session stands without keeping it alive; to other accounts the session does not exist', async () => {
+    const phone = await enrolPhone(h);
+    const other = await enrolPhone(h);
+    const s = await watchedSession();
+    await loggedIn(phone, s);
+    const before = await snapshot(h.ctx, h.a.sid, [s.hsid]);
+    h.clock.advance(DEADLINE_MS - 1000);
+    const read = await stateOf(phone, s.hsid);
+    expect(read.json<DeviceSessionState>()).toEqual({ hsid: s.hsid, state: 'loggedin', pingTime: PING_TIME });
+    // Nothing moved: the deadline is where the approval put it, so the session still ends on time.
+    expect(await snapshot(h.ctx, h.a.sid, [s.hsid])).toEqual(before);
+    h.clock.advance(1000);
+    expect((await stateOf(phone, s.hsid)).json<DeviceSessionState>()).toMatchObject({ state: 'loggedout', pingTime: 0 });
+
+    expect(errorOf(await stateOf(other, s.hsid))).toMatchObject({ status: 404, code: 'session_not_found' });
+    expect(errorOf(await stateOf(phone, deriveHsid(h.a.sid, generateNonce())))).toMatchObject({ status: 404, code: 'session_not_found' });
+    const url = `/v1/device/${h.a.sid}/sessions/${s.hsid}`;
+    expect(errorOf(await h.app.inject({ method: 'GET', url }))).toMatchObject({ status: 401, code: 'bad_signature' });
+    await s.watcher.quiet(50);
+  });
+});
+
 describe('logout from the phone', () => {
   it('ends the session: the page gets LOGOUT, getSession says loggedout; a second logout is answered, not repeated', async () => {
     const phone = await enrolPhone(h);

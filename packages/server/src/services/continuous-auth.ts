@@ -29,6 +29,15 @@ async function reread(ctx: ServiceContext, row: SessionRow): Promise<SessionRow>
 }
 
 /**
+ * Where a session this account logged in stands, changing nothing: unlike a ping it does not keep the session
+ * alive, so a phone listing its history does not hold sessions open that it means to let expire.
+ */
+export async function sessionState(ctx: ServiceContext, account: AccountRow, hsid: string): Promise<DeviceSessionState> {
+  const server = await requireServer(ctx, account.sid);
+  return stateOf(await ownSession(ctx, account, hsid), server, ctx.now());
+}
+
+/**
  * A ping moves a logged-in session's deadline to two ping intervals from now. A session that has ended is answered
  * with its state (200), so the phone learns it is over; a late ping does not revive a session whose deadline passed.
  */

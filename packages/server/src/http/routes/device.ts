@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { appLogin } from '../../services/app-login.js';
 import type { ServiceContext } from '../../services/context.js';
-import { logoutFromPhone, pingSession } from '../../services/continuous-auth.js';
+import { logoutFromPhone, pingSession, sessionState } from '../../services/continuous-auth.js';
 import { authenticateDevice } from '../../services/device-auth.js';
 import { answerSession, fetchSession } from '../../services/device-sessions.js';
 import { deleteAccount } from '../../services/directory.js';
@@ -107,6 +107,13 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<{ ctx: ServiceContext }> = 
       response: { 200: DeviceSessionState, ...errors },
     },
   }, (req) => countingFailures(ctx, req, GUESSABLE, async () => pingSession(ctx, await device(req), req.params.hsid, req.query.idle)));
+
+  app.get('/sessions/:hsid', {
+    schema: {
+      tags, summary: 'State of a session this account logged in (signed request); changes nothing — unlike a ping it does not keep the session alive',
+      params: SessionParams, headers: SignedHeaders, response: { 200: DeviceSessionState, ...errors },
+    },
+  }, (req) => countingFailures(ctx, req, GUESSABLE, async () => sessionState(ctx, await device(req), req.params.hsid)));
 
   app.post('/app-login', {
     schema: {
