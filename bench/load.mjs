@@ -1,6 +1,7 @@
 // The load process: runs one scenario against a running Tapin server and prints one JSON line with its figures.
 // Run by bench/run.mjs on its own CPU; see docs/PERFORMANCE.md.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { fromBase64url, generateOtp } from '@tapin/protocol';
 import { BrowserPool, openSocket } from './lib/browsers.mjs';
@@ -44,6 +45,33 @@ async function login(phone, browsers) {
   return t1 - t0;
 }
 
+/**
+ * CPU seconds (user + system) the server and this load process have used so far. The machine is shared, so
+ * wall-clock throughput depends on what else runs; work per CPU-second of the server does much less.
+ */
+function cpuSeconds() {
+  const ticks = (pid) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  try {
+    return { server: o['server-pid'] ? ticks(o['server-pid']) : null, load: ticks('self') };
+  } catch {
+    return { server: null, load: null };
+  }
+}
+
+/** What the measured interval cost in CPU: the server's share of one core, and work done per server CPU-second. */
+function cpuUsed(before, elapsedS, done) {
+  const after = cpuSeconds();
+  const server = before.server === null ? null : after.server - before.server;
+  return {
+    serverCpuShare: server === null ? null : Math.round((100 * server) / elapsedS) / 100,
+    loadCpuShare: before.load === null ? null : Math.round((100 * (after.load - before.load)) / elapsedS) / 100,
+    perServerCpuS: server ? Math.round(done / server) : null,
+  };
+}
+
 async function closedLoop(fn, concurrency, warmupS, durationS) {
   let measuring = false;
   let stop = false;
@@ -69,12 +97,14 @@ async function closedLoop(fn, concurrency, warmupS, durationS) {
   await new Promise((r) => setTimeout(r, warmupS * 1000));
   measuring = true;
   const start = performance.now();
+  const cpu = cpuSeconds();
   await new Promise((r) => setTimeout(r, durationS * 1000));
   measuring = false;
   const elapsed = (performance.now() - start) / 1000;
+  const used = cpuUsed(cpu, elapsed, done);
   stop = true;
   await Promise.all(workers);
-  return { perS: Math.round(done / elapsed), done, errors, errorSample: sample, latencyMs: percentiles(latencies) };
+  return { perS: Math.round(done / elapsed), done, errors, errorSample: sample, latencyMs: percentiles(latencies), ...used };
 }
 
 async function openLoop(fn, rate, warmupS, durationS) {

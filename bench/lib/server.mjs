@@ -9,9 +9,11 @@ import { createInterface } from 'node:readline';
 const root = resolve(import.meta.dirname, '../..');
 export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
-export async function startTapin({ db, redis, cpu = '0' } = {}) {
+export async function startTapin({ db, redis, cpu = '0', profileDir } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tapin-bench-'));
-  const args = [join(root, 'packages/server/bin/tapin.js'), 'serve', '--port', '0', '--json', '--log-level', 'silent', '--db', db ?? join(dir, 'bench.db'), '--key-file', join(dir, 'tapin.key')];
+  // --cpu-prof writes a .cpuprofile when the server exits (SIGTERM ends it cleanly), for a flame graph.
+  const node = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const args = [...node, join(root, 'packages/server/bin/tapin.js'), 'serve', '--port', '0', '--json', '--log-level', 'silent', '--db', db ?? join(dir, 'bench.db'), '--key-file', join(dir, 'tapin.key')];
   if (redis) args.push('--redis', redis);
   const pin = hasTaskset && cpu !== 'none' ? `exec taskset -c ${cpu} "$@"` : 'exec "$@"';
   const child = spawn('bash', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; ${pin}`, 'tapin', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
