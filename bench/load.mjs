@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { fromBase64url, generateOtp } from '@tapin/protocol';
+import { deriveHsid, fromBase64url, generateOtp } from '@tapin/protocol';
 import { BrowserPool, openSocket } from './lib/browsers.mjs';
 import { ok, request } from './lib/http.mjs';
 import { BenchPhone } from './lib/phone.mjs';
@@ -36,6 +36,8 @@ async function login(phone, browsers) {
   const ws = await browsers.register(status.hsid, sid);
   const session = await phone.fetch(status.hsid);
   const loginFrame = browsers.waitFor('LOGIN', status.hsid);
+  // If the answer fails, nobody awaits the frame: its later timeout must not end the process.
+  loginFrame.catch(() => {});
   const t0 = performance.now();
   await phone.answer(session);
   const t1 = await loginFrame;
@@ -145,9 +147,10 @@ async function otp() {
   const phones = await enrolPhones(Number(o.phones));
   const fn = async (w, i) => {
     const phone = phones[(w + i) % phones.length];
+    // A session springs into being on the first call that names its nonce, otpLogin included, so one request is
+    // one check; the phone computes the hsid from the nonce as the page's QR code would carry it.
     const n = nonce();
-    const status = await ok(base, 'GET', `/v1/servers/${sid}/session`, { headers: { ...auth, 'x-nonce': n } });
-    const code = generateOtp(fromBase64url(phone.otpkey), phone.otpref, sid, status.hsid, Date.now());
+    const code = generateOtp(fromBase64url(phone.otpkey), phone.otpref, sid, deriveHsid(sid, n), Date.now());
     const t0 = performance.now();
     const res = await request(base, 'POST', `/v1/servers/${sid}/session/otp`, { json: { otp: code }, headers: { ...auth, 'x-nonce': n } });
     if (res.status !== 200 || !res.data.otplogin) throw new Error(`otp → ${res.status} ${JSON.stringify(res.data)}`);
