@@ -2,6 +2,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import pg from 'pg';
 import { GroupCommitSqliteDriver } from './group-commit-driver.js';
+import { withPreparedStatements } from './pg-prepared.js';
 import type { Database } from './tables.js';
 import { migrate } from './migrations.js';
 
@@ -100,7 +101,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   // the pool, and an unheard 'error' ends the process. The pool drops that connection and makes a new one when
   // needed, so a warning is all it takes.
   pool.on('error', (err) => console.warn(`tapin: an idle PostgreSQL connection was lost (${err.message}); it will be replaced`));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) }) });
   return {
     db,
     dialect: 'postgres',
