@@ -1,7 +1,7 @@
 // npm run bench — Tapin's figures, its ceiling and the better-auth peer, in one run. Prints a table and writes
 // bench/results.json. Options: --db postgres://… --redis redis://… (default: a fresh SQLite file per run),
 // --runs N (3), --duration S (10), --warmup S (3), --watchers N (50000), --quick (a smoke test for CI), --no-peer,
-// --profile DIR (each server writes a --cpu-prof profile into DIR).
+// --profile DIR (each server writes a --cpu-prof profile into DIR), --server FILE (another build's cli.js, to compare).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -14,7 +14,7 @@ const { values: o } = parseArgs({
   options: {
     db: { type: 'string' }, redis: { type: 'string' }, runs: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' }, watchers: { type: 'string', default: '50000' }, quick: { type: 'boolean', default: false },
-    'no-peer': { type: 'boolean', default: false }, out: { type: 'string' }, profile: { type: 'string' },
+    'no-peer': { type: 'boolean', default: false }, out: { type: 'string' }, profile: { type: 'string' }, server: { type: 'string' },
     only: { type: 'string', default: 'logins,watchers,otp,ceiling,peer' },
   },
 });
@@ -34,7 +34,7 @@ const results = { meta: { date: new Date().toISOString(), node: process.version,
 
 /** One fresh server per run, as the peer does; returns the load's result. */
 async function withServer(loadArgs) {
-  const server = await startTapin({ db: o.db, redis: o.redis, profileDir: o.profile && resolve(o.profile) });
+  const server = await startTapin({ db: o.db, redis: o.redis, profileDir: o.profile && resolve(o.profile), ...(o.server ? { entry: resolve(o.server) } : {}) });
   try {
     return await runLoad([`--url=${server.url}`, `--sid=${server.sid}`, `--key=${server.apiKey}`, `--server-pid=${server.pid}`, ...loadArgs]);
   } finally {

@@ -31,13 +31,13 @@ async function freshSchema(url) {
   return { url: scoped.toString(), drop: () => admin(`DROP SCHEMA ${schema} CASCADE`) };
 }
 
-export async function startTapin({ db, redis, cpu = '0', profileDir } = {}) {
+export async function startTapin({ db, redis, cpu = '0', profileDir, entry = join(root, 'packages/server/bin/tapin.js') } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tapin-bench-'));
   const pgSchema = db && /^postgres(ql)?:\/\//.test(db) ? await freshSchema(db) : undefined;
   if (pgSchema) db = pgSchema.url;
   // --cpu-prof writes a .cpuprofile when the server exits (SIGTERM ends it cleanly), for a flame graph.
   const node = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const args = [...node, join(root, 'packages/server/bin/tapin.js'), 'serve', '--port', '0', '--json', '--log-level', 'silent', '--db', db ?? join(dir, 'bench.db'), '--key-file', join(dir, 'tapin.key')];
+  const args = [...node, entry, 'serve', '--port', '0', '--json', '--log-level', 'silent', '--db', db ?? join(dir, 'bench.db'), '--key-file', join(dir, 'tapin.key')];
   // A prefix of its own, so that nothing of other runs (or of tests sharing this Redis) is counted in.
   if (redis) args.push('--redis', redis, '--redis-prefix', `tapin-bench-${process.pid}-${Date.now()}:`);
   const pin = hasTaskset && cpu !== 'none' ? `exec taskset -c ${cpu} "$@"` : 'exec "$@"';
