@@ -46,6 +46,7 @@ async function repeat(name, loadArgs, pick) {
   const runs = [];
   for (let r = 1; r <= RUNS; r++) {
     const res = await withServer(loadArgs);
+    res.load = loadAverage();
     runs.push(res);
     log(`  ${name} run ${r}: ${JSON.stringify(pick(res))}`);
   }
