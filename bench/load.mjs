@@ -1,8 +1,9 @@
 // The load process: runs one scenario against a running Tapin server and prints one JSON line with its figures.
 // Run by bench/run.mjs on its own CPU; see docs/PERFORMANCE.md.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { fromBase64url, generateOtp } from '@tapin/protocol';
+import { deriveHsid, fromBase64url, generateOtp } from '@tapin/protocol';
 import { BrowserPool, openSocket } from './lib/browsers.mjs';
 import { ok, request } from './lib/http.mjs';
 import { BenchPhone } from './lib/phone.mjs';
@@ -35,6 +36,8 @@ async function login(phone, browsers) {
   const ws = await browsers.register(status.hsid, sid);
   const session = await phone.fetch(status.hsid);
   const loginFrame = browsers.waitFor('LOGIN', status.hsid);
+  // If the answer fails, nobody awaits the frame: its later timeout must not end the process.
+  loginFrame.catch(() => {});
   const t0 = performance.now();
   await phone.answer(session);
   const t1 = await loginFrame;
@@ -42,6 +45,33 @@ async function login(phone, browsers) {
   const after = await ok(base, 'GET', `/v1/servers/${sid}/session`, { headers: { ...auth, 'x-nonce': n } });
   if (!after.loggedin || after.accountid !== phone.accountid) throw new Error(`getSession after LOGIN: ${JSON.stringify(after)}`);
   return t1 - t0;
+}
+
+/**
+ * CPU seconds (user + system) the server and this load process have used so far. The machine is shared, so
+ * wall-clock throughput depends on what else runs; work per CPU-second of the server does much less.
+ */
+function cpuSeconds() {
+  const ticks = (pid) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  };
+  try {
+    return { server: o['server-pid'] ? ticks(o['server-pid']) : null, load: ticks('self') };
+  } catch {
+    return { server: null, load: null };
+  }
+}
+
+/** What the measured interval cost in CPU: the server's share of one core, and work done per server CPU-second. */
+function cpuUsed(before, elapsedS, done) {
+  const after = cpuSeconds();
+  const server = before.server === null ? null : after.server - before.server;
+  return {
+    serverCpuShare: server === null ? null : Math.round((100 * server) / elapsedS) / 100,
+    loadCpuShare: before.load === null ? null : Math.round((100 * (after.load - before.load)) / elapsedS) / 100,
+    perServerCpuS: server ? Math.round(done / server) : null,
+  };
 }
 
 async function closedLoop(fn, concurrency, warmupS, durationS) {
@@ -69,12 +99,14 @@ async function closedLoop(fn, concurrency, warmupS, durationS) {
   await new Promise((r) => setTimeout(r, warmupS * 1000));
   measuring = true;
   const start = performance.now();
+  const cpu = cpuSeconds();
   await new Promise((r) => setTimeout(r, durationS * 1000));
   measuring = false;
   const elapsed = (performance.now() - start) / 1000;
+  const used = cpuUsed(cpu, elapsed, done);
   stop = true;
   await Promise.all(workers);
-  return { perS: Math.round(done / elapsed), done, errors, errorSample: sample, latencyMs: percentiles(latencies) };
+  return { perS: Math.round(done / elapsed), done, errors, errorSample: sample, latencyMs: percentiles(latencies), ...used };
 }
 
 async function openLoop(fn, rate, warmupS, durationS) {
@@ -115,9 +147,10 @@ async function otp() {
   const phones = await enrolPhones(Number(o.phones));
   const fn = async (w, i) => {
     const phone = phones[(w + i) % phones.length];
+    // A session springs into being on the first call that names its nonce, otpLogin included, so one request is
+    // one check; the phone computes the hsid from the nonce as the page's QR code would carry it.
     const n = nonce();
-    const status = await ok(base, 'GET', `/v1/servers/${sid}/session`, { headers: { ...auth, 'x-nonce': n } });
-    const code = generateOtp(fromBase64url(phone.otpkey), phone.otpref, sid, status.hsid, Date.now());
+    const code = generateOtp(fromBase64url(phone.otpkey), phone.otpref, sid, deriveHsid(sid, n), Date.now());
     const t0 = performance.now();
     const res = await request(base, 'POST', `/v1/servers/${sid}/session/otp`, { json: { otp: code }, headers: { ...auth, 'x-nonce': n } });
     if (res.status !== 200 || !res.data.otplogin) throw new Error(`otp → ${res.status} ${JSON.stringify(res.data)}`);

@@ -1,9 +1,10 @@
 // npm run bench — Tapin's figures, its ceiling and the better-auth peer, in one run. Prints a table and writes
 // bench/results.json. Options: --db postgres://… --redis redis://… (default: a fresh SQLite file per run),
-// --runs N (3), --duration S (10), --warmup S (3), --watchers N (50000), --quick (a smoke test for CI), --no-peer.
+// --runs N (3), --duration S (10), --warmup S (3), --watchers N (50000), --quick (a smoke test for CI), --no-peer,
+// --profile DIR (each server writes a --cpu-prof profile into DIR), --server FILE (another build's cli.js, to compare).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { hasTaskset, maxOpenFiles, runLoad, startTapin } from './lib/server.mjs';
@@ -13,7 +14,7 @@ const { values: o } = parseArgs({
   options: {
     db: { type: 'string' }, redis: { type: 'string' }, runs: { type: 'string', default: '3' }, duration: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' }, watchers: { type: 'string', default: '50000' }, quick: { type: 'boolean', default: false },
-    'no-peer': { type: 'boolean', default: false }, out: { type: 'string' },
+    'no-peer': { type: 'boolean', default: false }, out: { type: 'string' }, profile: { type: 'string' }, server: { type: 'string' },
     only: { type: 'string', default: 'logins,watchers,otp,ceiling,peer' },
   },
 });
@@ -33,7 +34,7 @@ const results = { meta: { date: new Date().toISOString(), node: process.version,
 
 /** One fresh server per run, as the peer does; returns the load's result. */
 async function withServer(loadArgs) {
-  const server = await startTapin({ db: o.db, redis: o.redis });
+  const server = await startTapin({ db: o.db, redis: o.redis, profileDir: o.profile && resolve(o.profile), ...(o.server ? { entry: resolve(o.server) } : {}) });
   try {
     return await runLoad([`--url=${server.url}`, `--sid=${server.sid}`, `--key=${server.apiKey}`, `--server-pid=${server.pid}`, ...loadArgs]);
   } finally {
@@ -45,6 +46,7 @@ async function repeat(name, loadArgs, pick) {
   const runs = [];
   for (let r = 1; r <= RUNS; r++) {
     const res = await withServer(loadArgs);
+    res.load = loadAverage();
     runs.push(res);
     log(`  ${name} run ${r}: ${JSON.stringify(pick(res))}`);
   }
@@ -52,6 +54,8 @@ async function repeat(name, loadArgs, pick) {
 }
 
 const med = (runs, f) => median(runs.map(f));
+// Other work on the machine changes wall-clock figures; the 1-minute load average is recorded next to each run.
+const loadAverage = () => Math.round(100 * loadavg()[0]) / 100;
 
 // 1. Full QR logins per second, at saturation (closed loop, C = 16 and 64, like the peer) and at a fixed 500/s.
 const timing = [`--duration=${DURATION}`, `--warmup=${WARMUP}`];
@@ -59,8 +63,8 @@ if (only.has('logins')) {
 log('1. full QR logins (setContext → WS REGISTER → phone fetch → approve with auth + PIN signatures → WS LOGIN → getSession)');
 results.logins = {};
 for (const c of quick ? [16] : [16, 64]) {
-  const runs = await repeat(`C=${c}`, ['--scenario=logins', `--concurrency=${c}`, ...timing], (r) => ({ perS: r.perS, p99: r.latencyMs.p99, errors: r.errors }));
-  results.logins[`C${c}`] = { loginsPerS: med(runs, (r) => r.perS), approveToLoginMs: { p50: med(runs, (r) => r.latencyMs.p50), p95: med(runs, (r) => r.latencyMs.p95), p99: med(runs, (r) => r.latencyMs.p99) }, errors: med(runs, (r) => r.errors), runs };
+  const runs = await repeat(`C=${c}`, ['--scenario=logins', `--concurrency=${c}`, ...timing], (r) => ({ perS: r.perS, p99: r.latencyMs.p99, errors: r.errors, serverCpu: r.serverCpuShare, perServerCpuS: r.perServerCpuS, load: loadAverage() }));
+  results.logins[`C${c}`] = { loginsPerS: med(runs, (r) => r.perS), perServerCpuS: med(runs, (r) => r.perServerCpuS ?? 0), serverCpuShare: med(runs, (r) => r.serverCpuShare ?? 0), approveToLoginMs: { p50: med(runs, (r) => r.latencyMs.p50), p95: med(runs, (r) => r.latencyMs.p95), p99: med(runs, (r) => r.latencyMs.p99) }, errors: med(runs, (r) => r.errors), runs };
 }
 const rate = quick ? 50 : 500;
 const fixed = await repeat(`${rate}/s`, ['--scenario=logins', `--rate=${rate}`, ...timing], (r) => ({ achieved: r.achievedRate, p99: r.latencyMs.p99, errors: r.errors }));
@@ -80,8 +84,8 @@ log(`  ${JSON.stringify(w)}`);
 // 3. otpLogin checks per second (a valid code on a fresh session each time).
 if (only.has('otp')) {
 log('3. otpLogin checks');
-const otpRuns = await repeat('otp C=64', ['--scenario=otp', '--concurrency=64', ...timing], (r) => ({ perS: r.perS, errors: r.errors }));
-results.otp = { checksPerS: med(otpRuns, (r) => r.perS), latencyMs: { p50: med(otpRuns, (r) => r.latencyMs.p50), p99: med(otpRuns, (r) => r.latencyMs.p99) }, runs: otpRuns };
+const otpRuns = await repeat('otp C=64', ['--scenario=otp', '--concurrency=64', ...timing], (r) => ({ perS: r.perS, errors: r.errors, serverCpu: r.serverCpuShare, perServerCpuS: r.perServerCpuS, load: loadAverage() }));
+results.otp = { checksPerS: med(otpRuns, (r) => r.perS), perServerCpuS: med(otpRuns, (r) => r.perServerCpuS ?? 0), serverCpuShare: med(otpRuns, (r) => r.serverCpuShare ?? 0), latencyMs: { p50: med(otpRuns, (r) => r.latencyMs.p50), p99: med(otpRuns, (r) => r.latencyMs.p99) }, runs: otpRuns };
 }
 
 // 4. The ceiling: P-256 verifications per second on one core; a login needs 3 (request, approval, PIN).
@@ -125,10 +129,10 @@ const print = [
   '',
   `Tapin bench — ${results.meta.cpu} ×${results.meta.cpus}, Node ${process.version}, ${results.meta.db}${o.redis ? ' + Redis' : ''}; medians of ${RUNS} run(s) of ${DURATION} s`,
   ...Object.entries(results.logins ?? {}).map(([k, v]) => k.startsWith('C')
-    ? `  full QR logins/s, closed loop ${k.padEnd(4)}: ${String(v.loginsPerS).padStart(6)}   approve→LOGIN p50 ${v.approveToLoginMs.p50} ms  p95 ${v.approveToLoginMs.p95}  p99 ${v.approveToLoginMs.p99}  errors ${v.errors}`
+    ? `  full QR logins/s, closed loop ${k.padEnd(4)}: ${String(v.loginsPerS).padStart(6)}  (${v.perServerCpuS} per server CPU-second, server at ${Math.round(100 * v.serverCpuShare)} % of a core)   approve→LOGIN p50 ${v.approveToLoginMs.p50} ms  p95 ${v.approveToLoginMs.p95}  p99 ${v.approveToLoginMs.p99}  errors ${v.errors}`
     : `  fixed ${v.rate} logins/s                : approve→LOGIN p50 ${v.approveToLoginMs.p50} ms  p95 ${v.approveToLoginMs.p95}  p99 ${v.approveToLoginMs.p99}  errors ${v.errors}`),
   ...(w ? [`  idle watchers: ${w.watchers} sockets, server RSS ${w.rssIdleMiB} MiB idle (${w.rssBeforeMiB} before, ${results.watchers.rssPerWatcherKiB} KiB per watcher), ${w.rssAfterLoginsMiB} MiB after ${w.logins} logins; delivery p50 ${w.deliveryMs.p50} ms p99 ${w.deliveryMs.p99} ms`] : []),
-  ...(results.otp ? [`  otpLogin checks/s: ${results.otp.checksPerS}  (p50 ${results.otp.latencyMs.p50} ms, p99 ${results.otp.latencyMs.p99} ms)`] : []),
+  ...(results.otp ? [`  otpLogin checks/s: ${results.otp.checksPerS}  (${results.otp.perServerCpuS} per server CPU-second, server at ${Math.round(100 * results.otp.serverCpuShare)} % of a core; p50 ${results.otp.latencyMs.p50} ms, p99 ${results.otp.latencyMs.p99} ms)`] : []),
   `  ceiling: ${verifiesPerS} P-256 verifications/s on one core → ${results.ceiling.loginCeilingPerS} logins/s at 3 per login${best ? `; Tapin reaches ${results.ceiling.tapinShare} % of it` : ''}`,
   results.peer?.loginsPerS ? `  peer better-auth device authorization: ${results.peer.loginsPerS} logins/s → Tapin/peer = ${results.peer.tapinOverPeer}×` : `  peer: ${results.peer?.skipped ?? 'not run'}`,
 ];

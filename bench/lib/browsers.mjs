@@ -13,20 +13,35 @@ export class BrowserPool {
     this.waiters = new Map();
     for (const ws of sockets) {
       ws.on('message', (data) => {
-        const [type, hsid] = data.toString().split(' ');
+        const [type, hsid, , code] = data.toString().split(' ');
+        if (type === 'ERROR') {
+          // The server refused a REGISTER (e.g. too many watches on one socket when the server is overloaded):
+          // whatever waits on that session fails now instead of hanging the run.
+          for (const [key, w] of this.waiters) if (key.endsWith(` ${hsid}`)) this.settle(key, w, new Error(`ERROR ${code} for ${hsid}`));
+          return;
+        }
         const key = `${type} ${hsid}`;
         const w = this.waiters.get(key);
-        if (w) {
-          this.waiters.delete(key);
-          w(performance.now());
-        }
+        if (w) this.settle(key, w, performance.now());
       });
     }
   }
 
-  /** Resolves with the time (performance.now) the frame arrived. */
-  waitFor(type, hsid) {
-    return new Promise((resolve) => this.waiters.set(`${type} ${hsid}`, resolve));
+  /** Resolves with the time (performance.now) the frame arrived; fails after `timeoutMs` or on an ERROR frame. */
+  waitFor(type, hsid, timeoutMs = 30_000) {
+    const key = `${type} ${hsid}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => this.settle(key, this.waiters.get(key), new Error(`no ${type} for ${hsid} in ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.set(key, { resolve, reject, timer });
+    });
+  }
+
+  settle(key, w, outcome) {
+    if (!w) return;
+    this.waiters.delete(key);
+    clearTimeout(w.timer);
+    if (outcome instanceof Error) w.reject(outcome);
+    else w.resolve(outcome);
   }
 
   /** REGISTERs on one socket of the pool; resolves with that socket once the server answered WAITING. */

@@ -9,10 +9,37 @@ import { createInterface } from 'node:readline';
 const root = resolve(import.meta.dirname, '../..');
 export const hasTaskset = spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
-export async function startTapin({ db, redis, cpu = '0' } = {}) {
+/**
+ * Every run needs an empty database (its first virtual server and keys are made at start, sealed with that run's
+ * master key). On PostgreSQL each run gets a schema of its own in the named database, dropped afterwards.
+ */
+async function freshSchema(url) {
+  const { default: pg } = await import('pg');
+  const schema = `tapin_bench_${process.pid}_${Date.now()}`;
+  const admin = async (sql) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE SCHEMA ${schema}`);
+  const scoped = new URL(url);
+  scoped.searchParams.set('options', `-c search_path=${schema}`);
+  return { url: scoped.toString(), drop: () => admin(`DROP SCHEMA ${schema} CASCADE`) };
+}
+
+export async function startTapin({ db, redis, cpu = '0', profileDir, entry = join(root, 'packages/server/bin/tapin.js') } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tapin-bench-'));
-  const args = [join(root, 'packages/server/bin/tapin.js'), 'serve', '--port', '0', '--json', '--log-level', 'silent', '--db', db ?? join(dir, 'bench.db'), '--key-file', join(dir, 'tapin.key')];
-  if (redis) args.push('--redis', redis);
+  const pgSchema = db && /^postgres(ql)?:\/\//.test(db) ? await freshSchema(db) : undefined;
+  if (pgSchema) db = pgSchema.url;
+  // --cpu-prof writes a .cpuprofile when the server exits (SIGTERM ends it cleanly), for a flame graph.
+  const node = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const args = [...node, entry, 'serve', '--port', '0', '--json', '--log-level', 'silent', '--db', db ?? join(dir, 'bench.db'), '--key-file', join(dir, 'tapin.key')];
+  // A prefix of its own, so that nothing of other runs (or of tests sharing this Redis) is counted in.
+  if (redis) args.push('--redis', redis, '--redis-prefix', `tapin-bench-${process.pid}-${Date.now()}:`);
   const pin = hasTaskset && cpu !== 'none' ? `exec taskset -c ${cpu} "$@"` : 'exec "$@"';
   const child = spawn('bash', ['-c', `ulimit -n "$(ulimit -Hn)" 2>/dev/null; ${pin}`, 'tapin', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -33,6 +60,7 @@ export async function startTapin({ db, redis, cpu = '0' } = {}) {
         await exited;
       }
       rmSync(dir, { recursive: true, force: true });
+      await pgSchema?.drop();
     },
   };
 }

@@ -1,6 +1,8 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import pg from 'pg';
+import { GroupCommitSqliteDriver } from './group-commit-driver.js';
+import { withPreparedStatements } from './pg-prepared.js';
 import type { Database } from './tables.js';
 import { migrate } from './migrations.js';
 
@@ -42,27 +44,32 @@ function openSqlite(file: string): DatabaseHandle {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const driver = new GroupCommitSqliteDriver(sqlite, statementCache(sqlite));
+  const db = new Kysely<Database>({
+    dialect: {
+      createAdapter: () => new SqliteAdapter(),
+      createDriver: () => driver,
+      createIntrospector: (k) => new SqliteIntrospector(k),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+    },
+  });
   return { db, dialect: 'sqlite', description: file === ':memory:' ? 'SQLite in memory' : `SQLite ${file}`, close: () => db.destroy() };
 }
 
 /**
- * Kysely asks better-sqlite3 to prepare every query anew, and preparing costs about as much as running a small
- * query. The same few dozen SQL texts recur forever, so prepared statements are kept by their text (bounded).
+ * Preparing a statement costs about as much as running a small query, and the same few dozen SQL texts recur
+ * forever, so prepared statements are kept by their text (bounded).
  */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+function statementCache(sqlite: SQLite.Database): (sql: string) => SQLite.Statement {
   const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sql: string) {
-      let stmt = cache.get(sql);
-      if (!stmt) {
-        stmt = sqlite.prepare(sql);
-        if (cache.size >= 500) cache.clear();
-        cache.set(sql, stmt);
-      }
-      return stmt;
-    },
+  return (sql) => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = sqlite.prepare(sql);
+      if (cache.size >= 500) cache.clear();
+      cache.set(sql, stmt);
+    }
+    return stmt;
   };
 }
 
@@ -94,7 +101,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   // the pool, and an unheard 'error' ends the process. The pool drops that connection and makes a new one when
   // needed, so a warning is all it takes.
   pool.on('error', (err) => console.warn(`tapin: an idle PostgreSQL connection was lost (${err.message}); it will be replaced`));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) }) });
   return {
     db,
     dialect: 'postgres',

@@ -1,4 +1,5 @@
 import { type LoginStatus, SERVER_FLAGS, TapinError, matchOtpCode, parseOtp } from '@tapin/protocol';
+import type { SessionRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 import { PENDING_STATES, effectiveState, ensureSession, isPending, loginStatus } from './sessions.js';
 import { requireServer, serverFlags } from './virtual-servers.js';
@@ -41,14 +42,17 @@ export async function otpLogin(ctx: ServiceContext, sid: string, hsid: string, t
   if (!parsed) throw invalid();
 
   // Attempts are taken before the code is checked, so that many guesses sent at once cannot overrun the limits.
-  const sessionCount = await ctx.store.takeSessionOtpAttempt(sid, hsid, MAX_SESSION_OTP_FAILURES);
+  // Finding the account is a read that does not depend on the session's attempt, so both go at once.
+  const [sessionCount, account] = await Promise.all([
+    ctx.store.takeSessionOtpAttempt(sid, hsid, MAX_SESSION_OTP_FAILURES),
+    ctx.store.findAccountByOtpref(sid, parsed.otpref),
+  ]);
   if (sessionCount === undefined) throw sessionLocked();
   const wrong = (accountCount = 0, window = 0) => {
     if (sessionCount >= MAX_SESSION_OTP_FAILURES) return sessionLocked();
     if (accountCount >= MAX_ACCOUNT_OTP_FAILURES) return accountLocked(window + ACCOUNT_OTP_WINDOW_MS, now);
     return invalid();
   };
-  const account = await ctx.store.findAccountByOtpref(sid, parsed.otpref);
   if (!account) throw wrong();
   const attempt = await ctx.store.takeAccountOtpAttempt(sid, account.accountid, now, ACCOUNT_OTP_WINDOW_MS, MAX_ACCOUNT_OTP_FAILURES);
   // Locked: even the right code is refused until the window ends.
@@ -56,27 +60,29 @@ export async function otpLogin(ctx: ServiceContext, sid: string, hsid: string, t
 
   const otpkey = ctx.box.open(account.otp_key_enc, `otp-key:${sid}:${account.accountid}`);
   if (checkOtp(typed, { otpkey, otpref: account.otpref }, sid, hsid, now) === undefined) throw wrong(attempt.count, attempt.window);
-  await ctx.store.returnAccountOtpAttempt(sid, account.accountid, attempt.window);
   // Checked after the code, so that only the holder of a right code learns that the account is blocked.
-  if (account.blocked) throw new TapinError('account_blocked');
+  if (account.blocked) {
+    await ctx.store.returnAccountOtpAttempt(sid, account.accountid, attempt.window);
+    throw new TapinError('account_blocked');
+  }
 
   // Leaving the pending state is what makes the code single-use: the same code on this session now meets session_state.
   // No proof is kept (an OTP is a shared secret, so it proves nothing to a third party) and no ping deadline is set:
   // the phone is offline, so the login is one-shot.
-  const changed = await ctx.store.updateSession(
-    sid, hsid,
-    {
-      state: 'loggedin', accountid: account.accountid, userid: account.userid, otplogin: 1, proof: null, loggedin_at: now,
-      challenge: null, ping_deadline: null, updated: now,
-    },
-    { states: PENDING_STATES, activeAccount: account.accountid },
-  );
+  const patch = {
+    state: 'loggedin', accountid: account.accountid, userid: account.userid, otplogin: 1, proof: null, loggedin_at: now,
+    challenge: null, ping_deadline: null, updated: now,
+  } satisfies Partial<SessionRow>;
+  const changed = await ctx.store.updateSession(sid, hsid, patch, { states: PENDING_STATES, activeAccount: account.accountid });
+  // A right code was no failure, whether or not the login then lost a race: its attempt goes back either way,
+  // together with the login's time when there was one.
+  await ctx.store.returnAccountOtpAttempt(sid, account.accountid, attempt.window, changed ? now : undefined);
   if (!changed) {
     const current = await ctx.store.getAccount(sid, account.accountid);
     if (!current || current.blocked) throw new TapinError(current ? 'account_blocked' : 'account_not_found');
     throw new TapinError('session_state');
   }
-  await ctx.store.updateAccount(sid, account.accountid, { lastlogin: now });
   await ctx.bus.publish({ sid, hsid, type: 'LOGIN' });
-  return loginStatus(ctx, (await ctx.store.getSession(sid, hsid))!);
+  // The guarded update succeeded, so the row now is the one read plus the patch (and the attempt just taken).
+  return loginStatus(ctx, { ...row, ...patch, otp_failures: sessionCount });
 }

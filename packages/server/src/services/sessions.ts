@@ -30,14 +30,16 @@ export function hsidForNonce(sid: string, nonce: unknown): string {
 
 /** A session springs into being on the first business call that presents its nonce (DESIGN §2). */
 export async function ensureSession(ctx: ServiceContext, sid: string, hsid: string): Promise<SessionRow> {
-  const existing = await ctx.store.getSession(sid, hsid);
-  if (existing) return existing;
+  return (await ctx.store.getSession(sid, hsid)) ?? ctx.store.ensureSession(newSession(ctx, sid, hsid));
+}
+
+function newSession(ctx: ServiceContext, sid: string, hsid: string, context: Pick<SessionRow, 'announceinfo' | 'sessioninfo'> = { announceinfo: null, sessioninfo: null }): SessionRow {
   const now = ctx.now();
-  return ctx.store.ensureSession({
+  return {
     sid, hsid, state: 'idle', created: now, expires: now + ctx.lifetimes.sessionMs, updated: now,
     accountid: null, userid: null, otplogin: 0, challenge: null, challenge_account: null, challenge_expires: null,
-    announceinfo: null, sessioninfo: null, proof: null, loggedin_at: null, otp_failures: 0, ping_deadline: null,
-  });
+    ...context, proof: null, loggedin_at: null, otp_failures: 0, ping_deadline: null,
+  };
 }
 
 export function loginStatus(ctx: ServiceContext, row: SessionRow): LoginStatus {
@@ -87,7 +89,13 @@ export function contextJson(info: SessionInfo | undefined, what: string): string
 export async function setContext(ctx: ServiceContext, sid: string, hsid: string, context: UserContext): Promise<LoginStatus> {
   const announceinfo = contextJson(context.announceinfo, 'announceinfo');
   const sessioninfo = contextJson(context.sessioninfo, 'sessioninfo');
-  const row = await ensureSession(ctx, sid, hsid);
+  let row = await ctx.store.getSession(sid, hsid);
+  if (!row) {
+    // Usually the first call on a session: it is made with its context, one write instead of two.
+    row = await ctx.store.ensureSession(newSession(ctx, sid, hsid, { announceinfo: announceinfo ?? null, sessioninfo: sessioninfo ?? null }));
+    if (row.announceinfo === (announceinfo ?? null) && row.sessioninfo === (sessioninfo ?? null)) return loginStatus(ctx, row);
+    // Another request made it first, with another context: go on as with any existing session.
+  }
   const state = effectiveState(row, ctx.now());
   if (state === 'expired') throw new TapinError('session_expired');
   if (state !== 'loggedin' && !isPending(row)) throw new TapinError('session_state', `The session is ${state}.`);

@@ -2,6 +2,7 @@ import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Database } from '../db/tables.js';
 import { CounterStore } from './counter-store.js';
+import { PrecompiledQueries, type Slots, definedKeys } from './precompiled.js';
 import { PushStore } from './push-store.js';
 import {
   type AccountRow, type ApiKeyRow, DuplicateKeyError, type EnrolTokenRow, type ListOptions, type OtpAttempt, type PageOf,
@@ -17,11 +18,14 @@ export class KyselyStore implements Store {
   readonly push: PushStore;
   readonly counters: CounterStore;
   private readonly db: Kysely<Database>;
+  /** The queries every login runs, compiled once (see PrecompiledQueries); the rest are built per call. */
+  private readonly q: PrecompiledQueries;
 
   constructor(private readonly handle: DatabaseHandle) {
     this.db = handle.db;
+    this.q = new PrecompiledQueries(handle.db);
     this.push = new PushStore(handle.db);
-    this.counters = new CounterStore(handle.db);
+    this.counters = new CounterStore(handle.db, this.q);
     this.dialect = handle.dialect;
   }
 
@@ -30,7 +34,7 @@ export class KyselyStore implements Store {
   }
 
   getServer(sid: string): Promise<ServerRow | undefined> {
-    return this.db.selectFrom('servers').selectAll().where('sid', '=', sid).executeTakeFirst();
+    return this.q.first('getServer', (p: Slots<{ sid: string }>) => this.db.selectFrom('servers').selectAll().where('sid', '=', p('sid')), { sid });
   }
 
   listServers(): Promise<ServerRow[]> {
@@ -47,7 +51,7 @@ export class KyselyStore implements Store {
   }
 
   getApiKey(keyid: string): Promise<ApiKeyRow | undefined> {
-    return this.db.selectFrom('api_keys').selectAll().where('keyid', '=', keyid).executeTakeFirst();
+    return this.q.first('getApiKey', (p: Slots<{ keyid: string }>) => this.db.selectFrom('api_keys').selectAll().where('keyid', '=', p('keyid')), { keyid });
   }
 
   async createEnrolToken(row: EnrolTokenRow): Promise<void> {
@@ -79,7 +83,11 @@ export class KyselyStore implements Store {
   }
 
   getAccount(sid: string, accountid: string): Promise<AccountRow | undefined> {
-    return this.db.selectFrom('accounts').selectAll().where('sid', '=', sid).where('accountid', '=', accountid).executeTakeFirst();
+    return this.q.first(
+      'getAccount',
+      (p: Slots<{ sid: string; accountid: string }>) => this.db.selectFrom('accounts').selectAll().where('sid', '=', p('sid')).where('accountid', '=', p('accountid')),
+      { sid, accountid },
+    );
   }
 
   async listAccounts(sid: string, options: ListOptions & { userid?: string }): Promise<PageOf<AccountRow>> {
@@ -91,8 +99,15 @@ export class KyselyStore implements Store {
   }
 
   async updateAccount(sid: string, accountid: string, patch: Partial<Omit<AccountRow, 'sid' | 'accountid'>>): Promise<boolean> {
-    const result = await this.db.updateTable('accounts').set(patch).where('sid', '=', sid).where('accountid', '=', accountid).executeTakeFirst();
-    return result.numUpdatedRows === 1n;
+    const columns = definedKeys(patch);
+    if (columns.length === 0) return (await this.getAccount(sid, accountid)) !== undefined;
+    type Args = typeof patch & { $sid: string; $accountid: string };
+    const changed = await this.q.affected(
+      `updateAccount:${columns.join(',')}`,
+      (p: Slots<Args>) => this.db.updateTable('accounts').set(slotted(columns, p) as typeof patch).where('sid', '=', p('$sid')).where('accountid', '=', p('$accountid')),
+      { ...patch, $sid: sid, $accountid: accountid },
+    );
+    return changed === 1;
   }
 
   async recordPinFailure(sid: string, accountid: string, maxFailures: number): Promise<number> {
@@ -120,37 +135,54 @@ export class KyselyStore implements Store {
   }
 
   findAccountByOtpref(sid: string, otpref: number): Promise<AccountRow | undefined> {
-    return this.db.selectFrom('accounts').selectAll().where('sid', '=', sid).where('otpref', '=', otpref).executeTakeFirst();
+    return this.q.first(
+      'findAccountByOtpref',
+      (p: Slots<{ sid: string; otpref: number }>) => this.db.selectFrom('accounts').selectAll().where('sid', '=', p('sid')).where('otpref', '=', p('otpref')),
+      { sid, otpref },
+    );
   }
 
   async takeAccountOtpAttempt(sid: string, accountid: string, now: number, windowMs: number, max: number): Promise<OtpAttempt | undefined> {
     // One statement decides and counts, so two processes cannot both take the last attempt. Both dialects evaluate
     // every SET expression against the row as it was, so `opens` means the same thing in both assignments.
-    const opens = (eb: ExpressionBuilder<Database, 'accounts'>) => eb.or([eb('otp_window', 'is', null), eb('otp_window', '<=', now - windowMs)]);
-    const row = await this.db
-      .updateTable('accounts')
-      .set((eb) => ({
-        otp_window: eb.case().when(opens(eb)).then(now).else(eb.ref('otp_window')).end(),
-        otp_failures: eb.case().when(opens(eb)).then(1).else(eb('otp_failures', '+', 1)).end(),
-      }))
-      .where('sid', '=', sid)
-      .where('accountid', '=', accountid)
-      .where((eb) => eb.or([opens(eb), eb('otp_failures', '<', max)]))
-      .returning(['otp_failures', 'otp_window'])
-      .executeTakeFirst();
+    type Args = { sid: string; accountid: string; now: number; over: number; max: number };
+    const row = await this.q.first('takeAccountOtpAttempt', (p: Slots<Args>) => {
+      const opens = (eb: ExpressionBuilder<Database, 'accounts'>) => eb.or([eb('otp_window', 'is', null), eb('otp_window', '<=', p('over'))]);
+      return this.db
+        .updateTable('accounts')
+        .set((eb) => ({
+          otp_window: eb.case().when(opens(eb)).then(p('now')).else(eb.ref('otp_window')).end(),
+          otp_failures: eb.case().when(opens(eb)).then(1).else(eb('otp_failures', '+', 1)).end(),
+        }))
+        .where('sid', '=', p('sid'))
+        .where('accountid', '=', p('accountid'))
+        .where((eb) => eb.or([opens(eb), eb('otp_failures', '<', p('max'))]))
+        .returning(['otp_failures', 'otp_window']);
+    }, { sid, accountid, now, over: now - windowMs, max });
     return row && row.otp_window !== null ? { count: row.otp_failures, window: row.otp_window } : undefined;
   }
 
-  async returnAccountOtpAttempt(sid: string, accountid: string, window: number): Promise<void> {
-    await this.db
+  async returnAccountOtpAttempt(sid: string, accountid: string, window: number, lastlogin?: number): Promise<void> {
+    type Args = { sid: string; accountid: string; window: number; lastlogin: number };
+    // Only into the window it was taken from: a new window starts with nothing to give back (and never below 0).
+    const givesBack = (eb: ExpressionBuilder<Database, 'accounts'>, p: Slots<Args>) => eb.and([eb('otp_window', '=', p('window')), eb('otp_failures', '>', 0)]);
+    if (lastlogin === undefined) {
+      await this.q.execute('returnAccountOtpAttempt', (p: Slots<Args>) => this.db
+        .updateTable('accounts')
+        .set((eb) => ({ otp_failures: eb('otp_failures', '-', 1) }))
+        .where('sid', '=', p('sid'))
+        .where('accountid', '=', p('accountid'))
+        .where((eb) => givesBack(eb, p)), { sid, accountid, window, lastlogin: 0 });
+      return;
+    }
+    await this.q.execute('returnAccountOtpAttempt+lastlogin', (p: Slots<Args>) => this.db
       .updateTable('accounts')
-      .set((eb) => ({ otp_failures: eb('otp_failures', '-', 1) }))
-      .where('sid', '=', sid)
-      .where('accountid', '=', accountid)
-      // Only into the window it was taken from: a new window starts with nothing to give back.
-      .where('otp_window', '=', window)
-      .where('otp_failures', '>', 0)
-      .execute();
+      .set((eb) => ({
+        otp_failures: eb.case().when(givesBack(eb, p)).then(eb('otp_failures', '-', 1)).else(eb.ref('otp_failures')).end(),
+        lastlogin: p('lastlogin'),
+      }))
+      .where('sid', '=', p('sid'))
+      .where('accountid', '=', p('accountid')), { sid, accountid, window, lastlogin });
   }
 
   async ensureUser(sid: string, userid: string, now: number): Promise<void> {
@@ -203,12 +235,12 @@ export class KyselyStore implements Store {
   }
 
   async ensureSession(row: SessionRow): Promise<SessionRow> {
-    const inserted = await this.db
+    const columns = definedKeys(row);
+    const inserted = await this.q.first(`ensureSession:${columns.join(',')}`, (p: Slots<SessionRow>) => this.db
       .insertInto('sessions')
-      .values(row)
+      .values(slotted(columns, p) as unknown as SessionRow)
       .onConflict((oc) => oc.columns(['sid', 'hsid']).doNothing())
-      .returningAll()
-      .executeTakeFirst();
+      .returningAll(), row);
     if (inserted) return inserted;
     // Another request created it first: read theirs.
     const stored = await this.getSession(row.sid, row.hsid);
@@ -217,35 +249,45 @@ export class KyselyStore implements Store {
   }
 
   getSession(sid: string, hsid: string): Promise<SessionRow | undefined> {
-    return this.db.selectFrom('sessions').selectAll().where('sid', '=', sid).where('hsid', '=', hsid).executeTakeFirst();
+    return this.q.first(
+      'getSession',
+      (p: Slots<SessionKey>) => this.db.selectFrom('sessions').selectAll().where('sid', '=', p('sid')).where('hsid', '=', p('hsid')),
+      { sid, hsid },
+    );
   }
 
   async updateSession(sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard: SessionGuard = {}): Promise<boolean> {
-    let q = this.db.updateTable('sessions').set(patch).where('sid', '=', sid).where('hsid', '=', hsid);
-    if (guard.states) q = q.where('state', 'in', [...guard.states]);
-    if (guard.challenge !== undefined) q = q.where('challenge', '=', guard.challenge);
-    if (guard.accountid !== undefined) q = q.where('accountid', '=', guard.accountid);
-    const aliveAt = guard.aliveAt;
-    if (aliveAt !== undefined) q = q.where((eb) => eb.or([eb('ping_deadline', 'is', null), eb('ping_deadline', '>', aliveAt)]));
-    const active = guard.activeAccount;
-    if (active !== undefined) {
-      q = q.where((eb) =>
-        eb.exists(eb.selectFrom('accounts').select('accountid').where('accounts.sid', '=', sid).where('accounts.accountid', '=', active).where('accounts.blocked', '=', 0)),
-      );
-    }
-    const result = await q.executeTakeFirst();
-    return result.numUpdatedRows === 1n;
+    const columns = definedKeys(patch);
+    if (columns.length === 0) return false;
+    // The shape names everything that changes the SQL text: the columns set and which guards apply (the states
+    // are constants of the text, as they come from a few fixed lists).
+    const { states, challenge, accountid, aliveAt, activeAccount } = guard;
+    const shape = [columns.join(','), states?.join(',') ?? '', challenge !== undefined, accountid !== undefined, aliveAt !== undefined, activeAccount !== undefined].join('|');
+    type Args = typeof patch & { $sid: string; $hsid: string; $challenge?: string; $accountid?: string; $aliveAt?: number; $active?: string };
+    const changed = await this.q.affected(`updateSession:${shape}`, (p: Slots<Args>) => {
+      let q = this.db.updateTable('sessions').set(slotted(columns, p) as typeof patch).where('sid', '=', p('$sid')).where('hsid', '=', p('$hsid'));
+      if (states) q = q.where('state', 'in', [...states]);
+      if (challenge !== undefined) q = q.where('challenge', '=', p('$challenge')!);
+      if (accountid !== undefined) q = q.where('accountid', '=', p('$accountid')!);
+      if (aliveAt !== undefined) q = q.where((eb) => eb.or([eb('ping_deadline', 'is', null), eb('ping_deadline', '>', p('$aliveAt')!)]));
+      if (activeAccount !== undefined) {
+        q = q.where((eb) =>
+          eb.exists(eb.selectFrom('accounts').select('accountid').where('accounts.sid', '=', p('$sid')).where('accounts.accountid', '=', p('$active')!).where('accounts.blocked', '=', 0)),
+        );
+      }
+      return q;
+    }, { ...patch, $sid: sid, $hsid: hsid, $challenge: challenge, $accountid: accountid, $aliveAt: aliveAt, $active: activeAccount });
+    return changed === 1;
   }
 
   async takeSessionOtpAttempt(sid: string, hsid: string, max: number): Promise<number | undefined> {
-    const row = await this.db
+    const row = await this.q.first('takeSessionOtpAttempt', (p: Slots<SessionKey & { max: number }>) => this.db
       .updateTable('sessions')
       .set((eb) => ({ otp_failures: eb('otp_failures', '+', 1) }))
-      .where('sid', '=', sid)
-      .where('hsid', '=', hsid)
-      .where('otp_failures', '<', max)
-      .returning('otp_failures')
-      .executeTakeFirst();
+      .where('sid', '=', p('sid'))
+      .where('hsid', '=', p('hsid'))
+      .where('otp_failures', '<', p('max'))
+      .returning('otp_failures'), { sid, hsid, max });
     return row?.otp_failures;
   }
 
@@ -282,12 +324,11 @@ export class KyselyStore implements Store {
   }
 
   async claimRequestId(reqid: string, expires: number): Promise<boolean> {
-    const result = await this.db
+    const inserted = await this.q.affected('claimRequestId', (p: Slots<{ reqid: string; expires: number }>) => this.db
       .insertInto('request_ids')
-      .values({ reqid, expires })
-      .onConflict((oc) => oc.column('reqid').doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+      .values({ reqid: p('reqid'), expires: p('expires') })
+      .onConflict((oc) => oc.column('reqid').doNothing()), { reqid, expires });
+    return inserted === 1;
   }
 
   async purge(now: number, sessionRetentionMs: number): Promise<void> {
@@ -305,6 +346,11 @@ export class KyselyStore implements Store {
   close(): Promise<void> {
     return this.handle.close();
   }
+}
+
+/** The stand-ins for a patch's columns, to build its statement once per shape. */
+function slotted<A>(columns: string[], p: Slots<A>): Record<string, unknown> {
+  return Object.fromEntries(columns.map((c) => [c, p(c as keyof A & string)]));
 }
 
 function page<T>(rows: T[], limit: number, key: (row: T) => string): PageOf<T> {

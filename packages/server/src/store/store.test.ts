@@ -319,6 +319,19 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 0, otp_window: T0 + HOUR });
       });
 
+      it('returnAccountOtpAttempt with a login time records it in the same step, into its own window only', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        const first = await store.takeAccountOtpAttempt(S1, 'acct-0001', T0, HOUR, 10);
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', first!.window, T0 + 5);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 0, otp_window: T0, lastlogin: T0 + 5 });
+        // Nothing left to give back: the count stays at zero, the login time is still recorded.
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', T0, T0 + 6);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 0, lastlogin: T0 + 6 });
+        await store.takeAccountOtpAttempt(S1, 'acct-0001', T0 + HOUR, HOUR, 10);
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', T0, T0 + HOUR + 1);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 1, otp_window: T0 + HOUR, lastlogin: T0 + HOUR + 1 });
+      });
+
       it('lets no more than the maximum of many concurrent attempts through', async () => {
         await store.createAccount(accountRow(S1, 'acct-0001'));
         const taken = await Promise.all(Array.from({ length: 25 }, () => store.takeAccountOtpAttempt(S1, 'acct-0001', T0, HOUR, 10)));

@@ -89,8 +89,11 @@ export interface Store {
    * (`returnAccountOtpAttempt`). Undefined when the window's attempts are used up (or there is no such account).
    */
   takeAccountOtpAttempt(sid: string, accountid: string, now: number, windowMs: number, max: number): Promise<OtpAttempt | undefined>;
-  /** Gives back an attempt taken in the window that began at `window` (the code was right, so it was no failure). */
-  returnAccountOtpAttempt(sid: string, accountid: string, window: number): Promise<void>;
+  /**
+   * Gives back an attempt taken in the window that began at `window` (the code was right, so it was no failure);
+   * with `lastlogin`, the same statement records the login that the right code made.
+   */
+  returnAccountOtpAttempt(sid: string, accountid: string, window: number, lastlogin?: number): Promise<void>;
 
   /** Creates the user if missing; never overwrites attributes. */
   ensureUser(sid: string, userid: string, now: number): Promise<void>;
