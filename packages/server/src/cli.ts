@@ -9,35 +9,20 @@ import { createApiKey, createVirtualServer } from './services/virtual-servers.js
 const DEFAULT_DB = './tapin.db';
 const dbOf = (opts: { db?: string }) => opts.db ?? process.env['TAPIN_DATABASE_URL'] ?? DEFAULT_DB;
 
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('a port is a whole number from 0 to 65535');
-  return n;
+/** A commander parser for a whole number in [min, max]; `what` names it in the error a person sees. */
+function wholeNumber(min: number, max: number, what: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(what);
+    return n;
+  };
 }
 
-function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 86_400) throw new InvalidArgumentError('a whole number of seconds from 1 to 86400');
-  return n;
-}
-
-function sweepMs(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 50 || n > 60_000) throw new InvalidArgumentError('a whole number of milliseconds from 50 to 60000');
-  return n;
-}
-
-function blockSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 7 * 86_400) throw new InvalidArgumentError('a whole number of seconds from 0 to 604800 (7 days)');
-  return n;
-}
-
-function perMinute(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new InvalidArgumentError('a whole number from 1 to 1000000');
-  return n;
-}
+const port = wholeNumber(0, 65_535, 'a port is a whole number from 0 to 65535');
+const seconds = wholeNumber(1, 86_400, 'a whole number of seconds from 1 to 86400');
+const sweepMs = wholeNumber(50, 60_000, 'a whole number of milliseconds from 50 to 60000');
+const blockSeconds = wholeNumber(0, 7 * 86_400, 'a whole number of seconds from 0 to 604800 (7 days)');
+const perMinute = wholeNumber(1, 1_000_000, 'a whole number from 1 to 1000000');
 
 /** Admin commands open the same database as `serve`, do one thing and close it again. */
 async function withContext<T>(db: string, fn: (ctx: Awaited<ReturnType<typeof createContext>>['ctx']) => Promise<T>): Promise<T> {
