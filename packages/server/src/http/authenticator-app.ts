@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { isValidEnrolToken, isValidHsid, isValidSid } from '@tapin/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { contentEtag } from './content-etag.js';
 import { landingPage } from './landing.js';
 
 /**
@@ -67,7 +67,7 @@ async function loadApp(dir: string): Promise<Map<string, AppFile> | undefined> {
     const type = TYPES[extname(name)];
     if (!type || !/^[A-Za-z0-9._-]+$/.test(name)) continue;
     const body = await readFile(join(dir, name));
-    files.set(name, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"` });
+    files.set(name, { body, type, etag: contentEtag(body) });
   }
   return files.has('index.html') ? files : undefined;
 }

@@ -9,6 +9,7 @@ import Type from 'typebox';
 import type { ServiceContext } from '../../services/context.js';
 import { getStatus, hsidForNonce } from '../../services/sessions.js';
 import { requireServer, serverFlags } from '../../services/virtual-servers.js';
+import { contentEtag } from '../content-etag.js';
 import { NonceHeader, SidParams, bearer, errors } from '../schemas.js';
 
 /** Where the Tapin server serves the login block's script (public, CORS-enabled: host pages load it cross-origin). */
@@ -33,7 +34,7 @@ function loadBundle(): Promise<Bundle> {
     const code = await readFile(file);
     return {
       code,
-      etag: `"${createHash('sha256').update(code).digest('base64url').slice(0, 27)}"`,
+      etag: contentEtag(code),
       integrity: `sha384-${createHash('sha384').update(code).digest('base64')}`,
     };
   })().catch((err: unknown) => {
