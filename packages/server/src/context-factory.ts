@@ -11,6 +11,7 @@ import { DEFAULT_PUSHES_PER_IP_PER_MINUTE } from './services/push-ip-limit.js';
 import { PostgresEventBus } from './services/postgres-event-bus.js';
 import { DEFAULT_REDIS_PREFIX, RedisEventBus, describeRedisUrl } from './services/redis-event-bus.js';
 import { RedisFailureLimiter } from './services/redis-failure-limiter.js';
+import { RememberedBlocks } from './services/remembered-blocks.js';
 import { KyselyStore } from './store/kysely-store.js';
 
 export interface ContextOptions {
@@ -86,12 +87,12 @@ export async function createContext(options: ContextOptions): Promise<CreatedCon
       const prefix = options.redisPrefix ?? DEFAULT_REDIS_PREFIX;
       const redisBus = await RedisEventBus.connect(options.redis, { prefix, log });
       bus = redisBus;
-      ipFailures = new RedisFailureLimiter(redisBus.commands, `${prefix}fail:ip:`, limits, log);
+      ipFailures = new RememberedBlocks(new RedisFailureLimiter(redisBus.commands, `${prefix}fail:ip:`, limits, log));
       ipPushes = new RedisFailureLimiter(redisBus.commands, `${prefix}push:ip:`, pushLimits, log);
       sharing = { bus: 'redis', counters: 'redis', description: describeRedisUrl(options.redis) };
     } else {
       bus = handle.dialect === 'postgres' ? await PostgresEventBus.connect(options.db, { log }) : new InProcessEventBus();
-      ipFailures = new DatabaseFailureLimiter(store.counters, 'fail:ip', limits, now);
+      ipFailures = new RememberedBlocks(new DatabaseFailureLimiter(store.counters, 'fail:ip', limits, now), now);
       ipPushes = new DatabaseFailureLimiter(store.counters, 'push:ip', pushLimits, now);
       sharing = { bus: bus.kind, counters: 'database', description: handle.description };
     }

@@ -24,7 +24,8 @@ export class DatabaseFailureLimiter implements FailureLimiter {
     return waitFor(await this.counters.get(`${this.name}:${key}`), this, this.now());
   }
 
-  async fail(key: string): Promise<void> {
-    await this.counters.add(`${this.name}:${key}`, this.now(), this.windowMs);
+  async fail(key: string): Promise<number> {
+    const now = this.now();
+    return waitFor(await this.counters.add(`${this.name}:${key}`, now, this.windowMs), this, now);
   }
 }

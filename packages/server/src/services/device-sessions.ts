@@ -48,21 +48,23 @@ export async function fetchSession(ctx: ServiceContext, account: AccountRow, hsi
   // Ensure the phone will only ever send the user back to a place this server allows (no open redirect).
   const allowedReturn = returnUrl === undefined ? undefined : matchReturnUrl(returnUrl, returnUrls(server));
   if (returnUrl !== undefined && allowedReturn === undefined) throw new TapinError('return_url_not_allowed');
-  const row = await pendingSession(ctx, account.sid, hsid);
   const now = ctx.now();
   const challenge = randomId(24);
   const challengeExpires = now + ctx.lifetimes.challengeMs;
-  const changed = await ctx.store.updateSession(
-    account.sid, hsid,
-    { state: row.state === 'idle' ? 'scanned' : row.state, challenge, challenge_account: account.accountid, challenge_expires: challengeExpires, updated: now },
-    { states: PENDING_STATES },
+  // One statement opens the challenge; only when it finds nothing to open is the session read, to say why.
+  const row = await ctx.store.openChallenge(
+    account.sid, hsid, { challenge, challenge_account: account.accountid, challenge_expires: challengeExpires, updated: now }, PENDING_STATES,
   );
-  if (!changed) throw new TapinError('session_state');
+  if (!row) {
+    await pendingSession(ctx, account.sid, hsid);
+    throw new TapinError('session_state');
+  }
   // A pushed session's page already shows CONFIRMPROVOKE (and the number); a scan is news.
+  // (`row` is the session as it now stands: an idle one has become scanned, a provoked one stays provoked.)
   if (row.state !== 'provoked') await ctx.bus.publish({ sid: account.sid, hsid, type: 'CONFIRMSCAN' });
   const number = row.state === 'provoked' ? await ctx.store.push.latestNumber(account.sid, hsid) : null;
   return {
-    sid: account.sid, hsid, accountid: account.accountid, state: row.state === 'idle' ? 'scanned' : (row.state as 'scanned' | 'provoked'),
+    sid: account.sid, hsid, accountid: account.accountid, state: row.state as 'scanned' | 'provoked',
     announceinfo: parseInfo(row.announceinfo), challenge, challengeExpires,
     pinRequired: pinRequired(server, account, now), expires: row.expires,
     sessioninfo: parseInfo(row.sessioninfo), serverFlags: serverFlags(server), pingTime: server.ping_time,

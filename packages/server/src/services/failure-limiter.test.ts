@@ -10,6 +10,7 @@ import { KyselyStore } from '../store/kysely-store.js';
 import { DatabaseFailureLimiter } from './database-failure-limiter.js';
 import { type FailureLimiter, type FailureLimits, WindowFailureLimiter } from './failure-limiter.js';
 import { RedisFailureLimiter } from './redis-failure-limiter.js';
+import { RememberedBlocks } from './remembered-blocks.js';
 
 /**
  * One suite for every FailureLimiter: in memory, the database (SQLite always, PostgreSQL when
@@ -122,7 +123,10 @@ for (const backend of backends) {
       expect(await limiter.blockedFor('198.51.100.1')).toBe(0);
       for (let i = 0; i < LIMITS.maxFailures; i++) {
         expect(await limiter.blockedFor('198.51.100.1')).toBe(0);
-        await limiter.fail('198.51.100.1');
+        // fail answers what blockedFor would: 0 until the limit is reached, the wait from then on.
+        const answer = await limiter.fail('198.51.100.1');
+        if (i < LIMITS.maxFailures - 1) expect(answer).toBe(0);
+        else expect(answer).toBeGreaterThan(0);
       }
       const wait = await limiter.blockedFor('198.51.100.1');
       expect(wait).toBeGreaterThan(0);
@@ -145,6 +149,30 @@ for (const backend of backends) {
       expect(await one.blockedFor('198.51.100.9')).toBe(0);
       await two.fail('198.51.100.9');
       expect(await one.blockedFor('198.51.100.9')).toBeGreaterThan(0);
+    });
+
+    it.skipIf(!backend.shared)('RememberedBlocks over it: checks never read the shared store; an instance learns of a block at its next failure', async () => {
+      const { limiters } = await open();
+      const reads = [0, 0];
+      // Count the shared store's reads under each instance's RememberedBlocks.
+      const [a, b] = limiters.map((shared, i) => new RememberedBlocks({
+        blockedFor: (key) => (reads[i]!++, shared.blockedFor(key)),
+        fail: (key) => shared.fail(key),
+      })) as [RememberedBlocks, RememberedBlocks];
+      for (let i = 0; i < LIMITS.maxFailures - 1; i++) expect(await a.fail('203.0.113.7')).toBe(0);
+      expect(await b.blockedFor('203.0.113.7')).toBe(0);
+      expect(await b.fail('203.0.113.7')).toBeGreaterThan(0);
+      expect(await b.blockedFor('203.0.113.7')).toBeGreaterThan(0);
+      // a has not failed since the limit was reached: it lets the key try once more, and refuses it from then on.
+      expect(await a.blockedFor('203.0.113.7')).toBe(0);
+      expect(await a.fail('203.0.113.7')).toBeGreaterThan(0);
+      expect(await a.blockedFor('203.0.113.7')).toBeGreaterThan(0);
+      expect(await a.blockedFor('198.51.100.77')).toBe(0);
+      expect(reads).toEqual([0, 0]);
+      // The remembered block ends with the shared window.
+      await sleep(LIMITS.windowMs + 50);
+      expect(await a.blockedFor('203.0.113.7')).toBe(0);
+      expect(await b.blockedFor('203.0.113.7')).toBe(0);
     });
 
     it.skipIf(!backend.shared)('failures counted by one instance count at the other', async () => {

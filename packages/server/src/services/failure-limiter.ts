@@ -11,7 +11,8 @@
 export interface FailureLimiter {
   /** Milliseconds until `key` may try again, or 0 when it may try now. */
   blockedFor(key: string): Promise<number>;
-  fail(key: string): Promise<void>;
+  /** Counts a failure; returns what blockedFor would now answer (so a caller can learn of a block without a read). */
+  fail(key: string): Promise<number>;
 }
 
 /** The limits every implementation is made with. */
@@ -44,16 +45,17 @@ export class WindowFailureLimiter implements FailureLimiter {
     return waitFor(w, this, now);
   }
 
-  async fail(key: string): Promise<void> {
+  async fail(key: string): Promise<number> {
     const now = this.now();
-    const w = this.windows.get(key);
+    let w = this.windows.get(key);
     if (!w || now - w.windowStart >= this.windowMs) {
       // Bounded memory under a flood of distinct keys: drop windows that are over.
       if (this.windows.size > 100_000) this.sweep(now);
-      this.windows.set(key, { windowStart: now, count: 1 });
+      this.windows.set(key, (w = { windowStart: now, count: 1 }));
     } else {
       w.count++;
     }
+    return waitFor(w, this, now);
   }
 
   private sweep(now: number): void {

@@ -4,12 +4,16 @@ import type { FailureLimiter, FailureLimits } from './failure-limiter.js';
 
 /**
  * Counts a failure: INCR, and the first one of a window sets the window's length as the key's expiry. One script,
- * so the expiry cannot be lost between the two (a key without one would block forever).
+ * so the expiry cannot be lost between the two (a key without one would block forever). Returns the wait in ms
+ * once the count has reached ARGV[2], else 0, as CHECK would.
  */
 const FAIL = `
 local n = redis.call('INCR', KEYS[1])
 if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n`;
+if n < tonumber(ARGV[2]) then return 0 end
+local t = redis.call('PTTL', KEYS[1])
+if t < 0 then return 0 end
+return t`;
 
 /** The wait in ms when the key has reached the limit, else 0: a count and its remaining time read together. */
 const CHECK = `
@@ -58,15 +62,16 @@ export class RedisFailureLimiter implements FailureLimiter {
     }
   }
 
-  async fail(key: string): Promise<void> {
+  async fail(key: string): Promise<number> {
     if (this.redis.status !== 'ready') {
       this.unavailable(new Error(`connection ${this.redis.status}`));
-      return;
+      return 0;
     }
     try {
-      await this.redis.eval(FAIL, 1, `${this.keyPrefix}${key}`, this.windowMs);
+      return Number(await this.redis.eval(FAIL, 1, `${this.keyPrefix}${key}`, this.windowMs, this.maxFailures));
     } catch (err) {
       this.unavailable(err);
+      return 0;
     }
   }
 

@@ -89,13 +89,12 @@ export function contextJson(info: SessionInfo | undefined, what: string): string
 export async function setContext(ctx: ServiceContext, sid: string, hsid: string, context: UserContext): Promise<LoginStatus> {
   const announceinfo = contextJson(context.announceinfo, 'announceinfo');
   const sessioninfo = contextJson(context.sessioninfo, 'sessioninfo');
-  let row = await ctx.store.getSession(sid, hsid);
-  if (!row) {
-    // Usually the first call on a session: it is made with its context, one write instead of two.
-    row = await ctx.store.ensureSession(newSession(ctx, sid, hsid, { announceinfo: announceinfo ?? null, sessioninfo: sessioninfo ?? null }));
-    if (row.announceinfo === (announceinfo ?? null) && row.sessioninfo === (sessioninfo ?? null)) return loginStatus(ctx, row);
-    // Another request made it first, with another context: go on as with any existing session.
-  }
+  // Usually the first call on a session, so it tries to create the session with its context (one write, no read);
+  // a session that exists already goes the way of any update.
+  const created = await ctx.store.insertSession(newSession(ctx, sid, hsid, { announceinfo: announceinfo ?? null, sessioninfo: sessioninfo ?? null }));
+  if (created) return loginStatus(ctx, created);
+  const row = await ctx.store.getSession(sid, hsid);
+  if (!row) throw new TapinError('session_not_found');
   const state = effectiveState(row, ctx.now());
   if (state === 'expired') throw new TapinError('session_expired');
   if (state !== 'loggedin' && !isPending(row)) throw new TapinError('session_state', `The session is ${state}.`);

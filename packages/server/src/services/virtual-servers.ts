@@ -5,6 +5,7 @@ import {
 import { newApiKey } from '../crypto/api-keys.js';
 import type { ServerRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
+import { ExpiringCache, perContext } from './expiring-cache.js';
 
 export const DEFAULT_SETTINGS = { pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, serverFlags: [] as string[], returnUrls: [] as string[], inactivityTimeout: 300 };
 
@@ -49,24 +50,11 @@ export async function createApiKey(ctx: ServiceContext, sid: string): Promise<st
  * process keeps them for a second: a settings change made through another instance shows within that second,
  * one made through this instance at once.
  */
-const SERVER_CACHE_MS = 1000;
-const serverCache = new WeakMap<ServiceContext, Map<string, { row: ServerRow; until: number }>>();
-
-function cacheOf(ctx: ServiceContext): Map<string, { row: ServerRow; until: number }> {
-  let cache = serverCache.get(ctx);
-  if (!cache) serverCache.set(ctx, (cache = new Map()));
-  return cache;
-}
+const serverCache = perContext<ServiceContext, ServerRow>(() => new ExpiringCache(1000));
 
 export async function requireServer(ctx: ServiceContext, sid: string): Promise<ServerRow> {
-  const cache = cacheOf(ctx);
-  const hit = cache.get(sid);
-  const now = Date.now();
-  if (hit && hit.until > now) return hit.row;
-  const row = await ctx.store.getServer(sid);
+  const row = await serverCache(ctx).get(sid, () => ctx.store.getServer(sid));
   if (!row) throw new TapinError('server_not_found');
-  if (cache.size > 10_000) cache.clear();
-  cache.set(sid, { row, until: now + SERVER_CACHE_MS });
   return row;
 }
 
@@ -109,7 +97,7 @@ export async function updateSettings(ctx: ServiceContext, sid: string, update: S
   }
   if (update.inactivityTimeout !== undefined) patch.inactivity_timeout = update.inactivityTimeout;
   await ctx.store.updateServer(sid, patch);
-  cacheOf(ctx).delete(sid);
+  serverCache(ctx).delete(sid);
   return settingsView(await requireServer(ctx, sid));
 }
 

@@ -5,7 +5,7 @@ import { CounterStore } from './counter-store.js';
 import { PrecompiledQueries, type Slots, definedKeys } from './precompiled.js';
 import { PushStore } from './push-store.js';
 import {
-  type AccountRow, type ApiKeyRow, DuplicateKeyError, type EnrolTokenRow, type ListOptions, type OtpAttempt, type PageOf,
+  type AccountRow, type ApiKeyRow, type ChallengeOpening, DuplicateKeyError, type EnrolTokenRow, type ListOptions, type OtpAttempt, type PageOf,
   type ServerRow, type SessionGuard, type SessionKey, type SessionRow, type Store, type UserRow,
 } from './store.js';
 
@@ -235,17 +235,21 @@ export class KyselyStore implements Store {
   }
 
   async ensureSession(row: SessionRow): Promise<SessionRow> {
-    const columns = definedKeys(row);
-    const inserted = await this.q.first(`ensureSession:${columns.join(',')}`, (p: Slots<SessionRow>) => this.db
-      .insertInto('sessions')
-      .values(slotted(columns, p) as unknown as SessionRow)
-      .onConflict((oc) => oc.columns(['sid', 'hsid']).doNothing())
-      .returningAll(), row);
+    const inserted = await this.insertSession(row);
     if (inserted) return inserted;
     // Another request created it first: read theirs.
     const stored = await this.getSession(row.sid, row.hsid);
     if (!stored) throw new Error('session vanished after insert');
     return stored;
+  }
+
+  insertSession(row: SessionRow): Promise<SessionRow | undefined> {
+    const columns = definedKeys(row);
+    return this.q.first(`insertSession:${columns.join(',')}`, (p: Slots<SessionRow>) => this.db
+      .insertInto('sessions')
+      .values(slotted(columns, p) as unknown as SessionRow)
+      .onConflict((oc) => oc.columns(['sid', 'hsid']).doNothing())
+      .returningAll(), row);
   }
 
   getSession(sid: string, hsid: string): Promise<SessionRow | undefined> {
@@ -278,6 +282,21 @@ export class KyselyStore implements Store {
       return q;
     }, { ...patch, $sid: sid, $hsid: hsid, $challenge: challenge, $accountid: accountid, $aliveAt: aliveAt, $active: activeAccount });
     return changed === 1;
+  }
+
+  openChallenge(sid: string, hsid: string, opening: ChallengeOpening, pendingStates: readonly string[]): Promise<SessionRow | undefined> {
+    type Args = ChallengeOpening & SessionKey;
+    return this.q.first(`openChallenge:${pendingStates.join(',')}`, (p: Slots<Args>) => this.db
+      .updateTable('sessions')
+      .set((eb) => ({
+        state: eb.case().when('state', '=', 'idle').then('scanned').else(eb.ref('state')).end(),
+        challenge: p('challenge'), challenge_account: p('challenge_account'), challenge_expires: p('challenge_expires'), updated: p('updated'),
+      }))
+      .where('sid', '=', p('sid'))
+      .where('hsid', '=', p('hsid'))
+      .where('state', 'in', [...pendingStates])
+      .where('expires', '>', p('updated'))
+      .returningAll(), { ...opening, sid, hsid });
   }
 
   async takeSessionOtpAttempt(sid: string, hsid: string, max: number): Promise<number | undefined> {

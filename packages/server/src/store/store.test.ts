@@ -429,6 +429,36 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         expect(await store.ensureSession(sessionRow(S2, hsid(1), { created: T0 + 1 }))).toMatchObject({ sid: S2, created: T0 + 1 });
       });
 
+      it('insertSession inserts a new session and changes nothing when it exists', async () => {
+        const first = sessionRow(S1, hsid(4), { announceinfo: '{"a":1}' });
+        expect(await store.insertSession(first)).toEqual(first);
+        expect(await store.insertSession(sessionRow(S1, hsid(4), { announceinfo: '{"b":2}', created: T0 + 7 }))).toBeUndefined();
+        expect(await store.getSession(S1, hsid(4))).toEqual(first);
+      });
+
+      it('openChallenge: idle becomes scanned, provoked stays provoked; refuses what is missing, expired or no longer pending', async () => {
+        const pending = ['idle', 'scanned', 'provoked'] as const;
+        const opening = (n: number) => ({ challenge: `ch-${n}`, challenge_account: 'acct-0001', challenge_expires: T0 + 120_000, updated: T0 + n });
+        await store.ensureSession(sessionRow(S1, hsid(5)));
+        expect(await store.openChallenge(S1, hsid(5), opening(1), pending)).toMatchObject({ state: 'scanned', challenge: 'ch-1', challenge_account: 'acct-0001', updated: T0 + 1 });
+        // A second scan replaces the challenge and keeps the state.
+        expect(await store.openChallenge(S1, hsid(5), opening(2), pending)).toMatchObject({ state: 'scanned', challenge: 'ch-2' });
+        expect(await store.getSession(S1, hsid(5))).toMatchObject({ state: 'scanned', challenge: 'ch-2' });
+
+        await store.ensureSession(sessionRow(S1, hsid(6), { state: 'provoked' }));
+        expect(await store.openChallenge(S1, hsid(6), opening(3), pending)).toMatchObject({ state: 'provoked', challenge: 'ch-3' });
+
+        await store.ensureSession(sessionRow(S1, hsid(7), { state: 'loggedin' }));
+        expect(await store.openChallenge(S1, hsid(7), opening(4), pending)).toBeUndefined();
+        expect(await store.getSession(S1, hsid(7))).toMatchObject({ state: 'loggedin', challenge: null });
+
+        await store.ensureSession(sessionRow(S1, hsid(8), { expires: T0 + 10 }));
+        expect(await store.openChallenge(S1, hsid(8), opening(10), pending)).toBeUndefined();
+        expect(await store.getSession(S1, hsid(8))).toMatchObject({ state: 'idle', challenge: null });
+        expect(await store.openChallenge(S1, hsid(9), opening(5), pending)).toBeUndefined();
+        expect(await store.getSession(S1, hsid(9))).toBeUndefined();
+      });
+
       it('ensureSession is safe under concurrent first use', async () => {
         const rows = await Promise.all(Array.from({ length: 6 }, (_, i) => store.ensureSession(sessionRow(S1, hsid(2), { created: T0 + i }))));
         const created = rows[0]!.created;

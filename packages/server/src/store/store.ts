@@ -33,6 +33,13 @@ export interface SessionGuard {
   activeAccount?: string;
 }
 
+export interface ChallengeOpening {
+  challenge: string;
+  challenge_account: string;
+  challenge_expires: number;
+  updated: number;
+}
+
 export interface SessionKey {
   sid: string;
   hsid: string;
@@ -105,8 +112,16 @@ export interface Store {
 
   /** Inserts the session unless it exists; returns the stored row either way. */
   ensureSession(row: SessionRow): Promise<SessionRow>;
+  /** Inserts the session and returns it as stored, or undefined (changing nothing) when it exists already. */
+  insertSession(row: SessionRow): Promise<SessionRow | undefined>;
   getSession(sid: string, hsid: string): Promise<SessionRow | undefined>;
   updateSession(sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard?: SessionGuard): Promise<boolean>;
+  /**
+   * A phone opens a pending session that has not expired at `challenge.updated`: an idle one becomes scanned (others
+   * keep their state) and the challenge replaces any earlier one, in one statement. Returns the row as it now
+   * stands, or undefined when the session is missing, expired or no longer in one of `pendingStates`.
+   */
+  openChallenge(sid: string, hsid: string, challenge: ChallengeOpening, pendingStates: readonly string[]): Promise<SessionRow | undefined>;
   /** Marks every pending session past its expiry as expired and returns them (for the watchers). */
   expireSessions(now: number, pendingStates: readonly string[]): Promise<SessionKey[]>;
   /**
