@@ -1,0 +1,84 @@
+import { type PendingPush, TapinError, devicePaths, isErrorCode } from '@tapin/protocol';
+import type { DeviceHttp } from '../device-http.js';
+import type { AccountStorage, KeyStore, StoredAccount } from '../platform.js';
+import { type BackoffPolicy, backoffDelay } from './backoff.js';
+import type { TapinCallbacks } from './callbacks.js';
+import { toUserError } from './errors.js';
+
+/** The part of the standard WebSocket the SDK uses (browsers' and the `ws` package's both fit). */
+export interface WebSocketLike {
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: unknown) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(): void;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface DeviceSocketDeps {
+  /** TapinSDKOptions' fields, spelled out because that type takes WebSocketConstructor from here. */
+  options: { storage: AccountStorage; keys: KeyStore; random?: (() => number) | undefined; WebSocket?: WebSocketConstructor | undefined };
+  http: DeviceHttp;
+  backoff: BackoffPolicy;
+  cb: TapinCallbacks;
+  /** Once the SDK is disposed no socket opens or reconnects. */
+  disposed: () => boolean;
+  receivePush: (account: StoredAccount, push: Pick<PendingPush, 'pushid' | 'sid' | 'hsid'>) => void;
+}
+
+/**
+ * Opens one device socket per account on this phone (DESIGN §8); each push it hears goes to `receivePush`.
+ * Returns a function that closes them all.
+ */
+export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
+  const { options, http, cb } = deps;
+  const Ctor = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!Ctor) throw new TapinError('bad_request', 'No WebSocket here: pass the WebSocket option.');
+  let stopped = false;
+  const sockets = new Set<WebSocketLike>();
+  const open = (account: StoredAccount, attempt: number) => {
+    if (stopped || deps.disposed()) return;
+    const path = devicePaths.socket(account.sid);
+    const ws = new Ctor(`${account.base.replace(/^http/, 'ws')}${path}`);
+    sockets.add(ws);
+    let ready = false;
+    ws.onopen = () => {
+      void http.signature(options.keys, account, 'GET', path).then((auth) => ws.send(JSON.stringify(auth)), () => ws.close());
+    };
+    ws.onmessage = (event) => {
+      let message: { type?: unknown; pushid?: unknown; sid?: unknown; hsid?: unknown };
+      try {
+        message = JSON.parse(String(event.data)) as typeof message;
+      } catch {
+        return;
+      }
+      if (message.type === 'ready') ready = true;
+      if (message.type === 'push' && typeof message.pushid === 'string' && typeof message.hsid === 'string' && message.sid === account.sid) {
+        deps.receivePush(account, { pushid: message.pushid, sid: account.sid, hsid: message.hsid });
+      }
+    };
+    ws.onerror = () => undefined;
+    ws.onclose = (event) => {
+      sockets.delete(ws);
+      if (stopped || deps.disposed()) return;
+      const { code, reason } = event as { code?: unknown; reason?: unknown };
+      if (code === 1008) {
+        // The server will not let this account in as it is (blocked, deleted, a key it does not accept):
+        // reconnecting would only knock on the same door forever. Pull still reports it each time the app opens.
+        const e = new TapinError(isErrorCode(reason) ? reason : 'server_auth_failed');
+        if (e.code === 'account_blocked') cb.AccountUpdate?.(account, { blocked: true });
+        cb.UserErrorMessage?.(undefined, toUserError(e));
+        return;
+      }
+      const next = ready ? 0 : attempt + 1;
+      setTimeout(() => open(account, next), backoffDelay(deps.backoff, next, options.random));
+    };
+  };
+  void options.storage.list().then((accounts) => accounts.forEach((a) => open(a, 0)));
+  return () => {
+    stopped = true;
+    for (const ws of sockets) ws.close();
+    sockets.clear();
+  };
+}
