@@ -1,6 +1,7 @@
 import { type PendingPush, TapinError, devicePaths, isErrorCode } from '@tapin/protocol';
 import type { DeviceHttp } from '../device-http.js';
 import type { AccountStorage, KeyStore, StoredAccount } from '../platform.js';
+import { noteBlocked } from './account-state.js';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';
 import type { TapinCallbacks } from './callbacks.js';
 import { toUserError } from './errors.js';
@@ -67,7 +68,9 @@ export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
         // The server will not let this account in as it is (blocked, deleted, a key it does not accept):
         // reconnecting would only knock on the same door forever. Pull still reports it each time the app opens.
         const e = new TapinError(isErrorCode(reason) ? reason : 'server_auth_failed');
-        if (e.code === 'account_blocked') cb.AccountUpdate?.(account, { blocked: true });
+        // Recorded like any other refusal, so that the next answer for the account reports the unblock. A close
+        // handler has nobody to throw to: AccountUpdate has fired already, and the next pull records it again.
+        if (e.code === 'account_blocked') void noteBlocked(options.storage, cb, account, true).catch(() => undefined);
         cb.UserErrorMessage?.(undefined, toUserError(e));
         return;
       }

@@ -3,6 +3,7 @@ import { type PinChange, changeAccountPin, deleteAccount } from '../account-admi
 import { DeviceHttp } from '../device-http.js';
 import type { HistoryItem } from '../history.js';
 import type { StoredAccount } from '../platform.js';
+import { noteBlocked } from './account-state.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 import type { TapinCallbacks } from './callbacks.js';
 import { connectDeviceSockets } from './device-socket.js';
@@ -195,7 +196,7 @@ export class TapinSDK implements SessionController {
       return await changeAccountPin(this.http, this.options.keys, this.options.storage, account, { pinIterations: this.options.pinIterations, ...change });
     } catch (err) {
       const e = asTapinError(err);
-      if (e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+      if (e.code === 'account_blocked') await noteBlocked(this.options.storage, this.cb, account, true);
       throw e;
     }
   }
