@@ -23,14 +23,14 @@ export interface DeviceSocketDeps {
   http: DeviceHttp;
   backoff: BackoffPolicy;
   cb: TapinCallbacks;
-  /** Once the SDK is disposed no socket opens or reconnects. */
+  /** Once the SDK is disposed no socket opens or reconnects (dispose also calls the returned function). */
   disposed: () => boolean;
   receivePush: (account: StoredAccount, push: Pick<PendingPush, 'pushid' | 'sid' | 'hsid'>) => void;
 }
 
 /**
  * Opens one device socket per account on this phone (DESIGN §8); each push it hears goes to `receivePush`.
- * Returns a function that closes them all.
+ * Returns a function that closes them all and cancels their pending reconnects; calling it again does nothing.
  */
 export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
   const { options, http, cb } = deps;
@@ -38,6 +38,7 @@ export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
   if (!Ctor) throw new TapinError('bad_request', 'No WebSocket here: pass the WebSocket option.');
   let stopped = false;
   const sockets = new Set<WebSocketLike>();
+  const reconnects = new Set<ReturnType<typeof setTimeout>>();
   const open = (account: StoredAccount, attempt: number) => {
     if (stopped || deps.disposed()) return;
     const path = devicePaths.socket(account.sid);
@@ -75,12 +76,19 @@ export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
         return;
       }
       const next = ready ? 0 : attempt + 1;
-      setTimeout(() => open(account, next), backoffDelay(deps.backoff, next, options.random));
+      const timer = setTimeout(() => {
+        reconnects.delete(timer);
+        open(account, next);
+      }, backoffDelay(deps.backoff, next, options.random));
+      reconnects.add(timer);
     };
   };
   void options.storage.list().then((accounts) => accounts.forEach((a) => open(a, 0)));
   return () => {
     stopped = true;
+    // A pending reconnect would open nothing now, but its timer would still keep a Node process alive.
+    for (const timer of reconnects) clearTimeout(timer);
+    reconnects.clear();
     for (const ws of sockets) ws.close();
     sockets.clear();
   };

@@ -30,6 +30,8 @@ export class TapinSDK implements SessionController {
   private readonly runner: SessionRunner;
   private readonly pushes: PushInbox;
   private disposed = false;
+  /** What each connect() returned and has not been called yet: dispose() closes those sockets. */
+  private readonly disconnects = new Set<() => void>();
 
   constructor(private readonly options: TapinSDKOptions) {
     this.now = options.now ?? Date.now;
@@ -141,13 +143,20 @@ export class TapinSDK implements SessionController {
    * The device socket (DESIGN §8): while the app is open, one WebSocket per account hears of each push at once and
    * starts its session (deduplicated with pull and Web Push). Reconnects with back-off when the connection drops,
    * but not for an account the server refuses (close code 1008: blocked, deleted, bad signature), which is reported
-   * through AccountUpdate (blocked) and UserErrorMessage instead. Returns a function that closes them all.
+   * through AccountUpdate (blocked) and UserErrorMessage instead. Returns a function that closes them all (so does
+   * dispose()); it may be called more than once, and after dispose().
    */
   connect(): () => void {
-    return connectDeviceSockets({
+    const close = connectDeviceSockets({
       options: this.options, http: this.http, backoff: this.backoff, cb: this.cb,
       disposed: () => this.disposed, receivePush: (account, push) => this.receivePush(account, push),
     });
+    const disconnect = (): void => {
+      this.disconnects.delete(disconnect);
+      close();
+    };
+    this.disconnects.add(disconnect);
+    return disconnect;
   }
 
   approve(session: TapinSession, options: ApproveOptions): Promise<void> {
@@ -237,9 +246,13 @@ export class TapinSDK implements SessionController {
     return this.overview.logout(target, (session) => this.runner.end(session, 'DONE', 'LOGGED_OUT'));
   }
 
-  /** Stops every timer (ping loops); sessions stay as they are on the server. */
+  /**
+   * Stops every timer (ping loops, socket reconnects) and closes the device sockets of connect(); sessions stay as
+   * they are on the server.
+   */
   dispose(): void {
     this.disposed = true;
     this.runner.stop();
+    for (const disconnect of this.disconnects) disconnect();
   }
 }
