@@ -118,9 +118,10 @@ export class TapinSDK implements SessionController {
   }
 
   /**
-   * Registers a Web Push subscription for every account at `base`'s servers (or all accounts): the app subscribes
-   * with its platform's push API (or a UnifiedPush distributor) using `vapidKey(account)` as applicationServerKey,
-   * then hands the subscription JSON here. Pushes then wake the app with ids only (`receiveWebPush`).
+   * Registers a Web Push subscription at the server of each of `accounts` (default: every account on this phone),
+   * signed with that account's key. The app subscribes with its platform's push API (or a UnifiedPush distributor)
+   * using `vapidKey(account)` as applicationServerKey, then hands the subscription JSON here. Pushes then wake the
+   * app with ids only (`receiveWebPush`).
    */
   subscribeWebPush(subscription: PushSubscriptionBody, accounts?: StoredAccount[]): Promise<void> {
     return subscribeWebPush(this.options, this.http, subscription, accounts);
@@ -219,9 +220,9 @@ export class TapinSDK implements SessionController {
   }
 
   /**
-   * Asks the server where each logged-in session in the history stands (a signed ping, which changes nothing for
-   * a one-shot login) and marks those that ended — by the site, by expiry — as LOGGED_OUT. Returns the history.
-   * Sessions whose server cannot be reached keep their status.
+   * Asks the server where each logged-in session in the history stands (a signed status read, GET — not a ping,
+   * so looking does not keep a session alive) and marks those that ended — by the site, by expiry — as LOGGED_OUT.
+   * Returns the history. Sessions whose server cannot be reached keep their status.
    */
   refreshSessions(): Promise<HistoryItem[]> {
     return this.overview.refresh();
