@@ -1,6 +1,7 @@
 import { type PendingPush, TapinError, devicePaths, isErrorCode } from '@tapin/protocol';
 import type { DeviceHttp } from '../device-http.js';
 import type { AccountStorage, KeyStore, StoredAccount } from '../platform.js';
+import { noteBlocked } from './account-state.js';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';
 import type { TapinCallbacks } from './callbacks.js';
 import { toUserError } from './errors.js';
@@ -22,14 +23,14 @@ export interface DeviceSocketDeps {
   http: DeviceHttp;
   backoff: BackoffPolicy;
   cb: TapinCallbacks;
-  /** Once the SDK is disposed no socket opens or reconnects. */
+  /** Once the SDK is disposed no socket opens or reconnects (dispose also calls the returned function). */
   disposed: () => boolean;
   receivePush: (account: StoredAccount, push: Pick<PendingPush, 'pushid' | 'sid' | 'hsid'>) => void;
 }
 
 /**
  * Opens one device socket per account on this phone (DESIGN §8); each push it hears goes to `receivePush`.
- * Returns a function that closes them all.
+ * Returns a function that closes them all and cancels their pending reconnects; calling it again does nothing.
  */
 export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
   const { options, http, cb } = deps;
@@ -37,6 +38,7 @@ export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
   if (!Ctor) throw new TapinError('bad_request', 'No WebSocket here: pass the WebSocket option.');
   let stopped = false;
   const sockets = new Set<WebSocketLike>();
+  const reconnects = new Set<ReturnType<typeof setTimeout>>();
   const open = (account: StoredAccount, attempt: number) => {
     if (stopped || deps.disposed()) return;
     const path = devicePaths.socket(account.sid);
@@ -67,17 +69,26 @@ export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
         // The server will not let this account in as it is (blocked, deleted, a key it does not accept):
         // reconnecting would only knock on the same door forever. Pull still reports it each time the app opens.
         const e = new TapinError(isErrorCode(reason) ? reason : 'server_auth_failed');
-        if (e.code === 'account_blocked') cb.AccountUpdate?.(account, { blocked: true });
+        // Recorded like any other refusal, so that the next answer for the account reports the unblock. A close
+        // handler has nobody to throw to: AccountUpdate has fired already, and the next pull records it again.
+        if (e.code === 'account_blocked') void noteBlocked(options.storage, cb, account, true).catch(() => undefined);
         cb.UserErrorMessage?.(undefined, toUserError(e));
         return;
       }
       const next = ready ? 0 : attempt + 1;
-      setTimeout(() => open(account, next), backoffDelay(deps.backoff, next, options.random));
+      const timer = setTimeout(() => {
+        reconnects.delete(timer);
+        open(account, next);
+      }, backoffDelay(deps.backoff, next, options.random));
+      reconnects.add(timer);
     };
   };
   void options.storage.list().then((accounts) => accounts.forEach((a) => open(a, 0)));
   return () => {
     stopped = true;
+    // A pending reconnect would open nothing now, but its timer would still keep a Node process alive.
+    for (const timer of reconnects) clearTimeout(timer);
+    reconnects.clear();
     for (const ws of sockets) ws.close();
     sockets.clear();
   };

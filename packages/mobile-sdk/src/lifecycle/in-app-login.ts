@@ -1,5 +1,6 @@
 import { type AppLoginResponse, type SessionInfo, TapinError, devicePaths } from '@tapin/protocol';
 import type { DeviceHttp } from '../device-http.js';
+import { noteBlocked } from './account-state.js';
 import type { TapinCallbacks } from './callbacks.js';
 import { asTapinError, toUserError } from './errors.js';
 import type { TapinSDKOptions } from './sdk-options.js';
@@ -48,10 +49,12 @@ export async function openAppLogin(deps: AppLoginDeps, options: AppLoginOptions)
     answer = await deps.http.signed<AppLoginResponse>(deps.options.keys, account, 'POST', devicePaths.appLogin(account.sid), body);
   } catch (err) {
     const e = asTapinError(err);
-    if (e.code === 'account_blocked') deps.cb.AccountUpdate?.(account, { blocked: true });
+    if (e.code === 'account_blocked') await noteBlocked(deps.options.storage, deps.cb, account, true);
     deps.cb.UserErrorMessage?.(undefined, toUserError(e));
     throw e;
   }
+  // An app that only logs in here never pulls or scans, so this answer is where it hears of an unblock.
+  await noteBlocked(deps.options.storage, deps.cb, account, false);
   const { nonce, inactivityTimeout, ...device } = answer;
   const session = new TapinSession({ type: 'login', base: account.base, sid: account.sid, hsid: device.hsid }, deps.controller);
   Object.assign(session, {

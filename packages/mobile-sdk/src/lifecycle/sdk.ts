@@ -3,6 +3,7 @@ import { type PinChange, changeAccountPin, deleteAccount } from '../account-admi
 import { DeviceHttp } from '../device-http.js';
 import type { HistoryItem } from '../history.js';
 import type { StoredAccount } from '../platform.js';
+import { noteBlocked } from './account-state.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
 import type { TapinCallbacks } from './callbacks.js';
 import { connectDeviceSockets } from './device-socket.js';
@@ -29,6 +30,8 @@ export class TapinSDK implements SessionController {
   private readonly runner: SessionRunner;
   private readonly pushes: PushInbox;
   private disposed = false;
+  /** What each connect() returned and has not been called yet: dispose() closes those sockets. */
+  private readonly disconnects = new Set<() => void>();
 
   constructor(private readonly options: TapinSDKOptions) {
     this.now = options.now ?? Date.now;
@@ -115,9 +118,10 @@ export class TapinSDK implements SessionController {
   }
 
   /**
-   * Registers a Web Push subscription for every account at `base`'s servers (or all accounts): the app subscribes
-   * with its platform's push API (or a UnifiedPush distributor) using `vapidKey(account)` as applicationServerKey,
-   * then hands the subscription JSON here. Pushes then wake the app with ids only (`receiveWebPush`).
+   * Registers a Web Push subscription at the server of each of `accounts` (default: every account on this phone),
+   * signed with that account's key. The app subscribes with its platform's push API (or a UnifiedPush distributor)
+   * using `vapidKey(account)` as applicationServerKey, then hands the subscription JSON here. Pushes then wake the
+   * app with ids only (`receiveWebPush`).
    */
   subscribeWebPush(subscription: PushSubscriptionBody, accounts?: StoredAccount[]): Promise<void> {
     return subscribeWebPush(this.options, this.http, subscription, accounts);
@@ -140,13 +144,20 @@ export class TapinSDK implements SessionController {
    * The device socket (DESIGN §8): while the app is open, one WebSocket per account hears of each push at once and
    * starts its session (deduplicated with pull and Web Push). Reconnects with back-off when the connection drops,
    * but not for an account the server refuses (close code 1008: blocked, deleted, bad signature), which is reported
-   * through AccountUpdate (blocked) and UserErrorMessage instead. Returns a function that closes them all.
+   * through AccountUpdate (blocked) and UserErrorMessage instead. Returns a function that closes them all (so does
+   * dispose()); it may be called more than once, and after dispose().
    */
   connect(): () => void {
-    return connectDeviceSockets({
+    const close = connectDeviceSockets({
       options: this.options, http: this.http, backoff: this.backoff, cb: this.cb,
       disposed: () => this.disposed, receivePush: (account, push) => this.receivePush(account, push),
     });
+    const disconnect = (): void => {
+      this.disconnects.delete(disconnect);
+      close();
+    };
+    this.disconnects.add(disconnect);
+    return disconnect;
   }
 
   approve(session: TapinSession, options: ApproveOptions): Promise<void> {
@@ -195,7 +206,7 @@ export class TapinSDK implements SessionController {
       return await changeAccountPin(this.http, this.options.keys, this.options.storage, account, { pinIterations: this.options.pinIterations, ...change });
     } catch (err) {
       const e = asTapinError(err);
-      if (e.code === 'account_blocked') this.cb.AccountUpdate?.(account, { blocked: true });
+      if (e.code === 'account_blocked') await noteBlocked(this.options.storage, this.cb, account, true);
       throw e;
     }
   }
@@ -209,9 +220,9 @@ export class TapinSDK implements SessionController {
   }
 
   /**
-   * Asks the server where each logged-in session in the history stands (a signed ping, which changes nothing for
-   * a one-shot login) and marks those that ended — by the site, by expiry — as LOGGED_OUT. Returns the history.
-   * Sessions whose server cannot be reached keep their status.
+   * Asks the server where each logged-in session in the history stands (a signed status read, GET — not a ping,
+   * so looking does not keep a session alive) and marks those that ended — by the site, by expiry — as LOGGED_OUT.
+   * Returns the history. Sessions whose server cannot be reached keep their status.
    */
   refreshSessions(): Promise<HistoryItem[]> {
     return this.overview.refresh();
@@ -236,9 +247,13 @@ export class TapinSDK implements SessionController {
     return this.overview.logout(target, (session) => this.runner.end(session, 'DONE', 'LOGGED_OUT'));
   }
 
-  /** Stops every timer (ping loops); sessions stay as they are on the server. */
+  /**
+   * Stops every timer (ping loops, socket reconnects) and closes the device sockets of connect(); sessions stay as
+   * they are on the server.
+   */
   dispose(): void {
     this.disposed = true;
     this.runner.stop();
+    for (const disconnect of this.disconnects) disconnect();
   }
 }
