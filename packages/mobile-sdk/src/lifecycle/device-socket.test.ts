@@ -72,4 +72,21 @@ describe('device sockets and dispose()', () => {
     disconnect();
     sdk.dispose();
   });
+
+  it('a storage that cannot list the accounts is reported through UserErrorMessage, not left as an unhandled rejection', async () => {
+    const p = memoryPlatform([makeAccount('acct-socket-00000000003')]);
+    const sockets = fakeSockets();
+    const errors: string[] = [];
+    const storage = { ...p.storage, list: async () => { throw new Error('disk gone'); } };
+    const sdk = new TapinSDK({
+      ...p, storage, fetch: offline, WebSocket: sockets.WebSocket,
+      callbacks: { UserErrorMessage: (_s, e) => errors.push(`${e.errorCode} ${e.code} ${e.message}`) },
+    });
+    const disconnect = sdk.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sockets.opened).toHaveLength(0);
+    expect(errors).toEqual(['49 server_error disk gone']);
+    disconnect();
+    sdk.dispose();
+  });
 });

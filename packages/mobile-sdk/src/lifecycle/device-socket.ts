@@ -4,7 +4,7 @@ import type { AccountStorage, KeyStore, StoredAccount } from '../platform.js';
 import { noteBlocked } from './account-state.js';
 import { type BackoffPolicy, backoffDelay } from './backoff.js';
 import type { TapinCallbacks } from './callbacks.js';
-import { toUserError } from './errors.js';
+import { asTapinError, toUserError } from './errors.js';
 
 /** The part of the standard WebSocket the SDK uses (browsers' and the `ws` package's both fit). */
 export interface WebSocketLike {
@@ -46,7 +46,15 @@ export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
     sockets.add(ws);
     let ready = false;
     ws.onopen = () => {
-      void http.signature(options.keys, account, 'GET', path).then((auth) => ws.send(JSON.stringify(auth)), () => ws.close());
+      const send = (auth: unknown) => {
+        // The socket may have closed while the signature was made; some socket classes throw on send then.
+        try {
+          ws.send(JSON.stringify(auth));
+        } catch {
+          ws.close();
+        }
+      };
+      void http.signature(options.keys, account, 'GET', path).then(send, () => ws.close());
     };
     ws.onmessage = (event) => {
       let message: { type?: unknown; pushid?: unknown; sid?: unknown; hsid?: unknown };
@@ -83,7 +91,8 @@ export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
       reconnects.add(timer);
     };
   };
-  void options.storage.list().then((accounts) => accounts.forEach((a) => open(a, 0)));
+  // A storage that cannot list the accounts is the app's to hear of, not an unhandled rejection.
+  void options.storage.list().then((accounts) => accounts.forEach((a) => open(a, 0)), (err: unknown) => cb.UserErrorMessage?.(undefined, toUserError(asTapinError(err))));
   return () => {
     stopped = true;
     // A pending reconnect would open nothing now, but its timer would still keep a Node process alive.
