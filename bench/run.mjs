@@ -125,12 +125,16 @@ function runPeer() {
   return { loginsPerS: Math.max(...summary.map((s) => s.loginsPerS)), summary };
 }
 
+const firstError = (runs) => runs.find((r) => r.errorSample)?.errorSample ?? 'none recorded';
 const print = [
   '',
   `Tapin bench — ${results.meta.cpu} ×${results.meta.cpus}, Node ${process.version}, ${results.meta.db}${o.redis ? ' + Redis' : ''}; medians of ${RUNS} run(s) of ${DURATION} s`,
   ...Object.entries(results.logins ?? {}).map(([k, v]) => k.startsWith('C')
     ? `  full QR logins/s, closed loop ${k.padEnd(4)}: ${String(v.loginsPerS).padStart(6)}  (${v.perServerCpuS} per server CPU-second, server at ${Math.round(100 * v.serverCpuShare)} % of a core)   approve→LOGIN p50 ${v.approveToLoginMs.p50} ms  p95 ${v.approveToLoginMs.p95}  p99 ${v.approveToLoginMs.p99}  errors ${v.errors}`
-    : `  fixed ${v.rate} logins/s                : approve→LOGIN p50 ${v.approveToLoginMs.p50} ms  p95 ${v.approveToLoginMs.p95}  p99 ${v.approveToLoginMs.p99}  errors ${v.errors}`),
+    : Number.isFinite(v.approveToLoginMs.p50)
+      ? `  fixed ${v.rate} logins/s                : approve→LOGIN p50 ${v.approveToLoginMs.p50} ms  p95 ${v.approveToLoginMs.p95}  p99 ${v.approveToLoginMs.p99}  errors ${v.errors}${v.errors ? ` (e.g. ${firstError(v.runs)})` : ''}`
+      // Nothing completed: the server cannot take this rate, and the open loop's backlog failed every login.
+      : `  fixed ${v.rate} logins/s                : not sustained — no login completed (errors ${v.errors}, e.g. ${firstError(v.runs)})`),
   ...(w ? [`  idle watchers: ${w.watchers} sockets, server RSS ${w.rssIdleMiB} MiB idle (${w.rssBeforeMiB} before, ${results.watchers.rssPerWatcherKiB} KiB per watcher), ${w.rssAfterLoginsMiB} MiB after ${w.logins} logins; delivery p50 ${w.deliveryMs.p50} ms p99 ${w.deliveryMs.p99} ms`] : []),
   ...(results.otp ? [`  otpLogin checks/s: ${results.otp.checksPerS}  (${results.otp.perServerCpuS} per server CPU-second, server at ${Math.round(100 * results.otp.serverCpuShare)} % of a core; p50 ${results.otp.latencyMs.p50} ms, p99 ${results.otp.latencyMs.p99} ms)`] : []),
   `  ceiling: ${verifiesPerS} P-256 verifications/s on one core → ${results.ceiling.loginCeilingPerS} logins/s at 3 per login${best ? `; Tapin reaches ${results.ceiling.tapinShare} % of it` : ''}`,
