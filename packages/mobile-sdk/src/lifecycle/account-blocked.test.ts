@@ -86,4 +86,36 @@ describe('a blocked account, whichever request learns it', () => {
     disconnect();
     sdk.dispose();
   });
+
+  it('a successful changePin after the unblock reports it, and stores the account unblocked', async () => {
+    const id = 'acct-blocked-changepin2';
+    const { sdk, server, accounts, events } = phone(id);
+    const [account] = await sdk.accounts();
+    await expect(sdk.changePin(account!, { newPin: '1234' })).rejects.toMatchObject({ code: 'account_blocked' });
+    server.blocked = false;
+    // The app still holds the copy it had: blocked.
+    const changed = await sdk.changePin({ ...account!, blocked: true }, { newPin: '1234' });
+    expect(events).toEqual([`AccountUpdate ${id} blocked=true`, `AccountUpdate ${id} blocked=false`]);
+    expect(changed.blocked).toBe(false);
+    expect(accounts[0]!.blocked).toBe(false);
+    expect(accounts[0]!.pinSalt).not.toBeNull();
+  });
+
+  it('the device socket\'s ready after the unblock reports it', async () => {
+    const id = 'acct-blocked-socket-002';
+    const { sdk, server, accounts, sockets, events } = phone(id);
+    await expect(sdk.appLogin()).rejects.toMatchObject({ code: 'account_blocked' });
+    server.blocked = false;
+    const disconnect = sdk.connect();
+    await vi.waitFor(() => expect(sockets.opened).toHaveLength(1));
+    sockets.opened[0]!.onmessage?.({ data: JSON.stringify({ type: 'ready' }) });
+    await vi.waitFor(() => expect(accounts[0]!.blocked).toBe(false));
+    expect(events.slice(2)).toEqual([`AccountUpdate ${id} blocked=false`]);
+    // Said once.
+    sockets.opened[0]!.onmessage?.({ data: JSON.stringify({ type: 'ready' }) });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(events).toHaveLength(3);
+    disconnect();
+    sdk.dispose();
+  });
 });

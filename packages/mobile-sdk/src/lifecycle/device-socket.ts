@@ -63,7 +63,11 @@ export function connectDeviceSockets(deps: DeviceSocketDeps): () => void {
       } catch {
         return;
       }
-      if (message.type === 'ready') ready = true;
+      if (message.type === 'ready') {
+        ready = true;
+        // The server let the account in, so it is not blocked (any more). Nobody to throw to here (see onclose).
+        void noteBlocked(options.storage, cb, account, false).catch(() => undefined);
+      }
       if (message.type === 'push' && typeof message.pushid === 'string' && typeof message.hsid === 'string' && message.sid === account.sid) {
         deps.receivePush(account, { pushid: message.pushid, sid: account.sid, hsid: message.hsid });
       }

@@ -203,7 +203,10 @@ export class TapinSDK implements SessionController {
    */
   async changePin(account: StoredAccount, change: PinChange): Promise<StoredAccount> {
     try {
-      return await changeAccountPin(this.http, this.options.keys, this.options.storage, account, { pinIterations: this.options.pinIterations, ...change });
+      const changed = await changeAccountPin(this.http, this.options.keys, this.options.storage, account, { pinIterations: this.options.pinIterations, ...change });
+      // The server took a signed request from the account, so it is not blocked (any more): say so if it was.
+      await noteBlocked(this.options.storage, this.cb, changed, false);
+      return changed;
     } catch (err) {
       const e = asTapinError(err);
       if (e.code === 'account_blocked') await noteBlocked(this.options.storage, this.cb, account, true);
