@@ -2,26 +2,24 @@ import type { Redis } from 'ioredis';
 import { type BusLog, consoleBusLog } from './event-bus.js';
 import type { FailureLimiter, FailureLimits } from './failure-limiter.js';
 
-/**
- * Counts a failure: INCR, and the first one of a window sets the window's length as the key's expiry. One script,
- * so the expiry cannot be lost between the two (a key without one would block forever). Returns the wait in ms
- * once the count has reached ARGV[2], else 0, as CHECK would.
- */
-const FAIL = `
-local n = redis.call('INCR', KEYS[1])
-if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-if n < tonumber(ARGV[2]) then return 0 end
+/** Ends both scripts: the wait in ms (the key's remaining life) once the count `n` has reached ARGV[max], else 0. */
+const waitOnceOver = (max: string) => `
+if n < tonumber(${max}) then return 0 end
 local t = redis.call('PTTL', KEYS[1])
 if t < 0 then return 0 end
 return t`;
 
+/**
+ * Counts a failure: INCR, and the first one of a window sets the window's length as the key's expiry. One script,
+ * so the expiry cannot be lost between the two (a key without one would block forever). Answers as CHECK would.
+ */
+const FAIL = `
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end${waitOnceOver('ARGV[2]')}`;
+
 /** The wait in ms when the key has reached the limit, else 0: a count and its remaining time read together. */
 const CHECK = `
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n < tonumber(ARGV[1]) then return 0 end
-local t = redis.call('PTTL', KEYS[1])
-if t < 0 then return 0 end
-return t`;
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')${waitOnceOver('ARGV[1]')}`;
 
 /**
  * The failure limiter in Redis: a key per counted thing (`<prefix>fail:<name>:<key>`) that lives for the window
