@@ -1,13 +1,18 @@
-// node bench/http-floor.mjs [--seconds S] — the HTTP floor on this machine, with no Tapin code in it: a bare Fastify
-// route that parses a small JSON body and answers a small JSON object, on one core (CPU 0 when taskset exists),
-// driven from another process (CPU 1) by the bench's own keep-alive client (bench/lib/http.mjs), 64 in flight.
-// Prints requests per second; docs/PERFORMANCE.md sets it beside the login and otpLogin figures.
+// node bench/http-floor.mjs [--seconds S] [--json] — the HTTP floor on this machine, with no Tapin code in it: a
+// bare Fastify route that parses a small JSON body and answers a small JSON object, on one core (CPU 0 when
+// taskset exists), driven from another process (CPU 1) by the bench's own keep-alive client (bench/lib/http.mjs),
+// 64 in flight. The figure that counts is requests per server CPU-second: one client process cannot keep a bare
+// route busy (on a 2-core machine it saturates its own core first), so requests per second alone would be the
+// client's limit, not the server's. npm run bench runs this too, and sets it beside the signature ceiling.
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { cpuSecondsOf } from './lib/cpu.mjs';
 import { request } from './lib/http.mjs';
 import { hasTaskset } from './lib/server.mjs';
 
-const { values: o } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, role: { type: 'string' }, port: { type: 'string' } } });
+const { values: o } = parseArgs({
+  options: { seconds: { type: 'string', default: '5' }, role: { type: 'string' }, port: { type: 'string' }, 'server-pid': { type: 'string' }, json: { type: 'boolean', default: false } },
+});
 const seconds = Number(o.seconds);
 const pinned = (cpu, args) => (hasTaskset ? ['taskset', ['-c', cpu, process.execPath, ...args]] : [process.execPath, args]);
 
@@ -19,24 +24,41 @@ if (o.role === 'server') {
   console.log(new URL(address).port);
 } else if (o.role === 'load') {
   const base = `http://127.0.0.1:${o.port}`;
-  const measureFrom = Date.now() + 1000;
-  const end = measureFrom + seconds * 1000;
+  let measuring = false;
   let done = 0;
-  await Promise.all(Array.from({ length: 64 }, async () => {
-    while (Date.now() < end) {
+  let stop = false;
+  const workers = Array.from({ length: 64 }, async () => {
+    while (!stop) {
       await request(base, 'POST', '/check', { json: { otp: 'ABCDEFGHJKMN' } });
-      if (Date.now() > measureFrom) done++;
+      if (measuring) done++;
     }
-  }));
-  console.log(Math.round(done / seconds));
+  });
+  await new Promise((r) => setTimeout(r, 1000)); // warm-up: connections open, the JIT settles
+  const cpu0 = { server: cpuSecondsOf(o['server-pid']), load: cpuSecondsOf('self') };
+  const t0 = performance.now();
+  measuring = true;
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  const server = cpuSecondsOf(o['server-pid']) - cpu0.server;
+  const load = cpuSecondsOf('self') - cpu0.load;
+  stop = true;
+  await Promise.all(workers);
+  const share = (s) => Math.round((100 * s) / elapsed) / 100;
+  console.log(JSON.stringify({ perS: Math.round(done / elapsed), perServerCpuS: Math.round(done / server), serverCpuShare: share(server), loadCpuShare: share(load) }));
   process.exit(0); // the shared keep-alive agent would hold the process open
 } else {
   const [cmd, args] = pinned('0', [import.meta.filename, '--role=server']);
   const server = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise((resolve) => server.stdout.once('data', (d) => resolve(String(d).trim())));
-  const [lcmd, largs] = pinned('1', [import.meta.filename, '--role=load', `--port=${port}`, `--seconds=${seconds}`]);
+  const [lcmd, largs] = pinned('1', [import.meta.filename, '--role=load', `--port=${port}`, `--seconds=${seconds}`, `--server-pid=${server.pid}`]);
   const load = spawnSync(lcmd, largs, { encoding: 'utf8' });
   server.kill();
   if (load.status !== 0) throw new Error(`load failed: ${load.stderr}`);
-  console.log(`bare Fastify JSON route, one core: ${load.stdout.trim()} requests/s (${hasTaskset ? 'server on CPU 0, load on CPU 1' : 'no taskset: not pinned'})`);
+  const r = JSON.parse(load.stdout.trim());
+  if (o.json) console.log(JSON.stringify(r));
+  else {
+    console.log(`bare Fastify JSON route: ${r.perS} requests/s with the server at ${Math.round(100 * r.serverCpuShare)} % of a core and the load at ${Math.round(100 * r.loadCpuShare)} % `
+      + `(${hasTaskset ? 'server on CPU 0, load on CPU 1' : 'no taskset: not pinned'}) → ${r.perServerCpuS} requests per server CPU-second`);
+  }
 }

@@ -1,10 +1,10 @@
 // The load process: runs one scenario against a running Tapin server and prints one JSON line with its figures.
 // Run by bench/run.mjs on its own CPU; see docs/PERFORMANCE.md.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { deriveHsid, fromBase64url, generateOtp } from '@tapin/protocol';
 import { BrowserPool, openSocket } from './lib/browsers.mjs';
+import { cpuSecondsOf } from './lib/cpu.mjs';
 import { ok, request } from './lib/http.mjs';
 import { BenchPhone } from './lib/phone.mjs';
 import { percentiles } from './lib/stats.mjs';
@@ -47,20 +47,9 @@ async function login(phone, browsers) {
   return t1 - t0;
 }
 
-/**
- * CPU seconds (user + system) the server and this load process have used so far. The machine is shared, so
- * wall-clock throughput depends on what else runs; work per CPU-second of the server does much less.
- */
+/** CPU seconds the server and this load process have used so far (see lib/cpu.mjs). */
 function cpuSeconds() {
-  const ticks = (pid) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  };
-  try {
-    return { server: o['server-pid'] ? ticks(o['server-pid']) : null, load: ticks('self') };
-  } catch {
-    return { server: null, load: null };
-  }
+  return { server: o['server-pid'] ? cpuSecondsOf(o['server-pid']) : null, load: cpuSecondsOf('self') };
 }
 
 /** What the measured interval cost in CPU: the server's share of one core, and work done per server CPU-second. */

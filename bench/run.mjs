@@ -1,4 +1,4 @@
-// npm run bench — Tapin's figures, its ceiling and the better-auth peer, in one run. Prints a table and writes
+// npm run bench — Tapin's figures, its ceiling, the HTTP floor and the better-auth peer, in one run. Prints a table and writes
 // bench/results.json. Options: --db postgres://… --redis redis://… (default: a fresh SQLite file per run),
 // --runs N (3), --duration S (10), --warmup S (3), --watchers N (50000), --quick (a smoke test for CI), --no-peer,
 // --profile DIR (each server writes a --cpu-prof profile into DIR), --server FILE (another build's cli.js, to compare).
@@ -99,6 +99,21 @@ const verifiesPerS = median(ceilingRuns);
 const best = Math.max(0, ...Object.values(results.logins ?? {}).map((l) => l.loginsPerS ?? 0));
 results.ceiling = { verifiesPerS, signaturesPerLogin: 3, loginCeilingPerS: Math.round(verifiesPerS / 3), tapinShare: Math.round((1000 * best) / (verifiesPerS / 3)) / 10 };
 
+// 4b. The HTTP floor: a bare Fastify route, per server CPU-second (a single load process cannot saturate it, so
+// requests per second would be the load's limit). With the signatures it gives the floor of a login's server cost:
+// 4 requests (setContext, fetch, answer, getSession) and 3 verifications; otpLogin is one request.
+log('4b. HTTP floor: a bare Fastify route, requests per server CPU-second');
+const floorRuns = [];
+for (let r = 0; r < RUNS; r++) floorRuns.push(JSON.parse(execFileSync(process.execPath, [join(here, 'http-floor.mjs'), '--json', '--seconds', quick ? '1' : '3']).toString()));
+const httpPerCpuS = median(floorRuns.map((f) => f.perServerCpuS));
+const loginFloorPerCpuS = Math.round(1 / (4 / httpPerCpuS + 3 / verifiesPerS));
+const share = (x) => (x ? Math.round((1000 * x) / loginFloorPerCpuS) / 10 : null);
+const bestPerCpuS = Math.max(0, ...Object.values(results.logins ?? {}).map((l) => l.perServerCpuS ?? 0));
+results.floor = {
+  httpPerServerCpuS: httpPerCpuS, loginFloorPerServerCpuS: loginFloorPerCpuS, tapinLoginShare: share(bestPerCpuS),
+  tapinOtpShare: results.otp?.perServerCpuS ? Math.round((1000 * results.otp.perServerCpuS) / httpPerCpuS) / 10 : null, runs: floorRuns,
+};
+
 // 5. The peer: better-auth's device authorization on SQLite, with its own honest bench (same node:http load).
 if (only.has('peer') && !o['no-peer'] && !quick) {
   log('5. peer: better-auth device authorization (../shared/peers/better-auth)');
@@ -138,6 +153,7 @@ const print = [
   ...(w ? [`  idle watchers: ${w.watchers} sockets, server RSS ${w.rssIdleMiB} MiB idle (${w.rssBeforeMiB} before, ${results.watchers.rssPerWatcherKiB} KiB per watcher), ${w.rssAfterLoginsMiB} MiB after ${w.logins} logins; delivery p50 ${w.deliveryMs.p50} ms p99 ${w.deliveryMs.p99} ms`] : []),
   ...(results.otp ? [`  otpLogin checks/s: ${results.otp.checksPerS}  (${results.otp.perServerCpuS} per server CPU-second, server at ${Math.round(100 * results.otp.serverCpuShare)} % of a core; p50 ${results.otp.latencyMs.p50} ms, p99 ${results.otp.latencyMs.p99} ms)`] : []),
   `  ceiling: ${verifiesPerS} P-256 verifications/s on one core → ${results.ceiling.loginCeilingPerS} logins/s at 3 per login${best ? `; Tapin reaches ${results.ceiling.tapinShare} % of it` : ''}`,
+  `  HTTP floor: ${httpPerCpuS} bare Fastify requests per server CPU-second → with the signatures, ${loginFloorPerCpuS} logins per server CPU-second at most${results.floor.tapinLoginShare ? `; Tapin does ${bestPerCpuS} (${results.floor.tapinLoginShare} %)` : ''}${results.floor.tapinOtpShare ? `, otpLogin ${results.otp.perServerCpuS} (${results.floor.tapinOtpShare} % of the bare route)` : ''}`,
   results.peer?.loginsPerS ? `  peer better-auth device authorization: ${results.peer.loginsPerS} logins/s → Tapin/peer = ${results.peer.tapinOverPeer}×` : `  peer: ${results.peer?.skipped ?? 'not run'}`,
 ];
 console.log(print.join('\n'));
