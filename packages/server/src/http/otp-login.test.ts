@@ -194,6 +194,18 @@ describe('otpLogin (POST /session/otp)', () => {
     expect((await login(nonce, right)).statusCode).toBe(200);
   });
 
+  it('creates the session when otpLogin is the first call that names the nonce, and counts its attempt there', async () => {
+    const first = generateNonce();
+    const firstHsid = deriveHsid(h.a.sid, first);
+    expect(errorOf(await login(first, wrongCode(phone, firstHsid)))).toMatchObject({ status: 401, code: 'otp_invalid' });
+    expect(await row(firstHsid)).toMatchObject({ state: 'idle', otp_failures: 1 });
+    const other = generateNonce();
+    const res = await login(other, phone.otp(deriveHsid(h.a.sid, other)));
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ loggedin: true, otplogin: true, accountid: phone.accountid });
+    expect(await row(deriveHsid(h.a.sid, other))).toMatchObject({ state: 'loggedin', otplogin: 1, otp_failures: 1 });
+  });
+
   it('takes a code once: the same code again, or after logout, meets session_state', async () => {
     const { nonce, hsid } = await newSession();
     const code = phone.otp(hsid);
@@ -318,6 +330,10 @@ describe('otpLogin (POST /session/otp)', () => {
     const code = phone.otp(expired.hsid);
     h.clock.advance(10 * 60_000);
     expect(errorOf(await login(expired.nonce, code))).toMatchObject({ status: 410, code: 'session_expired' });
+    expect(errorOf(await login(expired.nonce, wrongCode(phone, expired.hsid)))).toMatchObject({ status: 410, code: 'session_expired' });
+    // Refused before any attempt is taken: neither the session's nor the account's count moved.
+    expect((await row(expired.hsid))?.otp_failures).toBe(0);
+    expect((await h.ctx.store.getAccount(h.a.sid, phone.accountid))?.otp_failures).toBe(0);
 
     const viaQr = await newSession();
     await phone.login(viaQr.hsid);

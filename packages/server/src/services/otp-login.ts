@@ -1,7 +1,7 @@
 import { type LoginStatus, SERVER_FLAGS, TapinError, matchOtpCode, parseOtp } from '@tapin/protocol';
 import type { SessionRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
-import { PENDING_STATES, effectiveState, ensureSession, isPending, loginStatus } from './sessions.js';
+import { PENDING_STATES, effectiveState, ensureSession, isPending, loginStatus, newSession } from './sessions.js';
 import { requireServer, serverFlags } from './virtual-servers.js';
 
 /**
@@ -29,25 +29,39 @@ const sessionLocked = () => new TapinError('otp_locked', 'Too many wrong offline
 const accountLocked = (untilMs: number, now: number) =>
   new TapinError('otp_locked', 'Too many wrong offline codes for this account; try again later.', { retryAfter: Math.max(1, Math.ceil((untilMs - now) / 1000)) });
 
-export async function otpLogin(ctx: ServiceContext, sid: string, hsid: string, typed: string): Promise<LoginStatus> {
-  const server = await requireServer(ctx, sid);
-  if (!serverFlags(server).includes(SERVER_FLAGS.ENABLE_OTP)) throw new TapinError('otp_disabled');
-  const row = await ensureSession(ctx, sid, hsid);
-  const now = ctx.now();
+/** The session's state answers before anything about the code: an expired or ended session is no place to guess. */
+function requirePending(row: SessionRow, now: number): void {
   const state = effectiveState(row, now);
   if (state === 'expired') throw new TapinError('session_expired');
   if (!isPending(row)) throw new TapinError('session_state', `The session is ${state}.`);
+}
+
+export async function otpLogin(ctx: ServiceContext, sid: string, hsid: string, typed: string): Promise<LoginStatus> {
+  const server = await requireServer(ctx, sid);
+  if (!serverFlags(server).includes(SERVER_FLAGS.ENABLE_OTP)) throw new TapinError('otp_disabled');
+  const now = ctx.now();
   const parsed = parseOtp(typed);
-  // Not even the shape of a code: a typo, not a guess, so it costs no attempt.
-  if (!parsed) throw invalid();
+  if (!parsed) {
+    // Not even the shape of a code: a typo, not a guess, so it costs no attempt.
+    requirePending(await ensureSession(ctx, sid, hsid), now);
+    throw invalid();
+  }
 
   // Attempts are taken before the code is checked, so that many guesses sent at once cannot overrun the limits.
-  // Finding the account is a read that does not depend on the session's attempt, so both go at once.
-  const [sessionCount, account] = await Promise.all([
-    ctx.store.takeSessionOtpAttempt(sid, hsid, MAX_SESSION_OTP_FAILURES),
+  // The session's attempt is taken only while it is pending (creating it if this call is the first to name it);
+  // finding the account does not depend on it, so both go at once.
+  const [row, account] = await Promise.all([
+    ctx.store.takeSessionOtpAttempt(newSession(ctx, sid, hsid), MAX_SESSION_OTP_FAILURES, now, PENDING_STATES),
     ctx.store.findAccountByOtpref(sid, parsed.otpref),
   ]);
-  if (sessionCount === undefined) throw sessionLocked();
+  if (!row) {
+    // No attempt was taken: say why.
+    const current = await ctx.store.getSession(sid, hsid);
+    if (!current) throw new TapinError('session_expired');
+    requirePending(current, now);
+    throw sessionLocked();
+  }
+  const sessionCount = row.otp_failures;
   const wrong = (accountCount = 0, window = 0) => {
     if (sessionCount >= MAX_SESSION_OTP_FAILURES) return sessionLocked();
     if (accountCount >= MAX_ACCOUNT_OTP_FAILURES) return accountLocked(window + ACCOUNT_OTP_WINDOW_MS, now);
@@ -83,6 +97,6 @@ export async function otpLogin(ctx: ServiceContext, sid: string, hsid: string, t
     throw new TapinError('session_state');
   }
   await ctx.bus.publish({ sid, hsid, type: 'LOGIN' });
-  // The guarded update succeeded, so the row now is the one read plus the patch (and the attempt just taken).
-  return loginStatus(ctx, { ...row, ...patch, otp_failures: sessionCount });
+  // The guarded update succeeded, so the row now is the one the attempt returned plus the patch.
+  return loginStatus(ctx, { ...row, ...patch });
 }

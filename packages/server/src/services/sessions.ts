@@ -33,7 +33,8 @@ export async function ensureSession(ctx: ServiceContext, sid: string, hsid: stri
   return (await ctx.store.getSession(sid, hsid)) ?? ctx.store.ensureSession(newSession(ctx, sid, hsid));
 }
 
-function newSession(ctx: ServiceContext, sid: string, hsid: string, context: Pick<SessionRow, 'announceinfo' | 'sessioninfo'> = { announceinfo: null, sessioninfo: null }): SessionRow {
+/** A new idle session for `hsid`, as the first call that names its nonce creates it. */
+export function newSession(ctx: ServiceContext, sid: string, hsid: string, context: Pick<SessionRow, 'announceinfo' | 'sessioninfo'> = { announceinfo: null, sessioninfo: null }): SessionRow {
   const now = ctx.now();
   return {
     sid, hsid, state: 'idle', created: now, expires: now + ctx.lifetimes.sessionMs, updated: now,

@@ -299,15 +299,21 @@ export class KyselyStore implements Store {
       .returningAll(), { ...opening, sid, hsid });
   }
 
-  async takeSessionOtpAttempt(sid: string, hsid: string, max: number): Promise<number | undefined> {
-    const row = await this.q.first('takeSessionOtpAttempt', (p: Slots<SessionKey & { max: number }>) => this.db
-      .updateTable('sessions')
-      .set((eb) => ({ otp_failures: eb('otp_failures', '+', 1) }))
-      .where('sid', '=', p('sid'))
-      .where('hsid', '=', p('hsid'))
-      .where('otp_failures', '<', p('max'))
-      .returning('otp_failures'), { sid, hsid, max });
-    return row?.otp_failures;
+  takeSessionOtpAttempt(fresh: SessionRow, max: number, now: number, pendingStates: readonly string[]): Promise<SessionRow | undefined> {
+    const columns = definedKeys(fresh);
+    type Args = SessionRow & { max: number; now: number };
+    // Inserting first costs nothing when the session exists (the conflict turns it into the guarded update), and
+    // spares a read and a second write when otpLogin is the first call that names the nonce.
+    return this.q.first(`takeSessionOtpAttempt:${columns.join(',')}:${pendingStates.join(',')}`, (p: Slots<Args>) => this.db
+      .insertInto('sessions')
+      .values(slotted(columns, p) as unknown as SessionRow)
+      .onConflict((oc) => oc
+        .columns(['sid', 'hsid'])
+        .doUpdateSet((eb) => ({ otp_failures: eb('sessions.otp_failures', '+', 1) }))
+        .where('sessions.otp_failures', '<', p('max'))
+        .where('sessions.state', 'in', [...pendingStates])
+        .where('sessions.expires', '>', p('now')))
+      .returningAll(), { ...fresh, otp_failures: 1, max, now });
   }
 
   logoutOverdue(now: number): Promise<SessionKey[]> {

@@ -77,6 +77,7 @@ function sessionRow(sid: string, hsid: string, over: Partial<SessionRow> = {}): 
 
 const S1 = 'server-one';
 const S2 = 'server-two';
+const PENDING = ['idle', 'scanned', 'provoked'];
 const hsid = (n: number) => `hsid-${String(n).padStart(17, '0')}`;
 
 // --- the suite -----------------------------------------------------------------------------------------------
@@ -523,15 +524,36 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
 
     describe('offline-code limits and endings of sessions', () => {
       it('takeSessionOtpAttempt counts up to the maximum, per session, also under concurrency', async () => {
+        const take = (sid: string, n: number) => store.takeSessionOtpAttempt(sessionRow(sid, hsid(n)), 5, T0, PENDING);
         await store.ensureSession(sessionRow(S1, hsid(1)));
         await store.ensureSession(sessionRow(S1, hsid(2)));
-        for (let n = 1; n <= 5; n++) expect(await store.takeSessionOtpAttempt(S1, hsid(1), 5)).toBe(n);
-        expect(await store.takeSessionOtpAttempt(S1, hsid(1), 5)).toBeUndefined();
+        for (let n = 1; n <= 5; n++) expect((await take(S1, 1))?.otp_failures).toBe(n);
+        expect(await take(S1, 1)).toBeUndefined();
         expect((await store.getSession(S1, hsid(1)))?.otp_failures).toBe(5);
-        expect(await store.takeSessionOtpAttempt(S2, hsid(1), 5)).toBeUndefined();
-        expect(await store.takeSessionOtpAttempt(S1, hsid(9), 5)).toBeUndefined();
-        const taken = await Promise.all(Array.from({ length: 12 }, () => store.takeSessionOtpAttempt(S1, hsid(2), 5)));
-        expect(taken.filter((n) => n !== undefined).sort()).toEqual([1, 2, 3, 4, 5]);
+        // The same hsid on another server is another session.
+        expect((await take(S2, 1))?.otp_failures).toBe(1);
+        const taken = await Promise.all(Array.from({ length: 12 }, () => take(S1, 2)));
+        expect(taken.filter((r) => r !== undefined).map((r) => r!.otp_failures).sort()).toEqual([1, 2, 3, 4, 5]);
+      });
+
+      it('takeSessionOtpAttempt creates a missing session with its first attempt taken, and returns the whole row', async () => {
+        const fresh = sessionRow(S1, hsid(9), { announceinfo: null });
+        expect(await store.takeSessionOtpAttempt(fresh, 5, T0, PENDING)).toEqual({ ...fresh, otp_failures: 1 });
+        expect(await store.getSession(S1, hsid(9))).toEqual({ ...fresh, otp_failures: 1 });
+        // Concurrent first calls: one creates, the others count on the row it made.
+        const racing = await Promise.all(Array.from({ length: 8 }, () => store.takeSessionOtpAttempt(sessionRow(S1, hsid(8)), 5, T0, PENDING)));
+        expect(racing.filter((r) => r !== undefined).map((r) => r!.otp_failures).sort()).toEqual([1, 2, 3, 4, 5]);
+      });
+
+      it('takeSessionOtpAttempt takes nothing from a session that is not pending or has expired', async () => {
+        await store.ensureSession(sessionRow(S1, hsid(1), { state: 'loggedin' }));
+        await store.ensureSession(sessionRow(S1, hsid(2), { state: 'scanned', expires: T0 }));
+        await store.ensureSession(sessionRow(S1, hsid(3), { state: 'provoked' }));
+        expect(await store.takeSessionOtpAttempt(sessionRow(S1, hsid(1)), 5, T0, PENDING)).toBeUndefined();
+        expect(await store.takeSessionOtpAttempt(sessionRow(S1, hsid(2)), 5, T0, PENDING)).toBeUndefined();
+        expect((await store.takeSessionOtpAttempt(sessionRow(S1, hsid(2)), 5, T0 - 1, PENDING))?.otp_failures).toBe(1);
+        expect((await store.takeSessionOtpAttempt(sessionRow(S1, hsid(3)), 5, T0, PENDING))?.state).toBe('provoked');
+        expect((await store.getSession(S1, hsid(1)))).toMatchObject({ state: 'loggedin', otp_failures: 0 });
       });
 
       it('updateSession guards by account, by a deadline not yet passed, and by an active account', async () => {

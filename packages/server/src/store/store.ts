@@ -127,9 +127,11 @@ export interface Store {
   /**
    * Takes one of the session's `max` offline-code attempts (counted in `otp_failures` before the code is checked,
    * so concurrent guesses cannot overrun the limit; a right code ends the pending state, so the count that stays on
-   * a pending session is of wrong codes). Returns the count including this attempt, or undefined when none is left.
+   * a pending session is of wrong codes), in one statement: only while the session is in one of `pendingStates` and
+   * has not expired at `now`, and creating it from `fresh` (with this first attempt taken) when it does not exist.
+   * Returns the session as it now stands, or undefined when it is not pending, has expired or has no attempt left.
    */
-  takeSessionOtpAttempt(sid: string, hsid: string, max: number): Promise<number | undefined>;
+  takeSessionOtpAttempt(fresh: SessionRow, max: number, now: number, pendingStates: readonly string[]): Promise<SessionRow | undefined>;
   /** Logs out every logged-in session whose ping deadline is at or before `now` and returns them (for the watchers). */
   logoutOverdue(now: number): Promise<SessionKey[]>;
   /** Logs out every logged-in session of the account and returns them (for the watchers). */
