@@ -13,6 +13,11 @@ export interface PinChange {
   pinIterations?: number | undefined;
 }
 
+/** The stored copy of an account: the one to build on, since an app's copy may be older. */
+export async function findStored(storage: AccountStorage, sid: string, accountid: string): Promise<StoredAccount | undefined> {
+  return (await storage.list()).find((a) => a.sid === sid && a.accountid === accountid);
+}
+
 /**
  * Changes an account's PIN: a new salt and second-factor key; the current key (proving the current PIN) and the
  * new one both sign `tapin/pin/1`, in a request signed with the account key. The phone keeps the new salt only
@@ -36,7 +41,9 @@ export async function changeAccountPin(
     newpinsignature: signWithPinKey(next.secretKey, statement),
     ...(oldKey ? { pinsignature: signWithPinKey(oldKey.secretKey, statement) } : {}),
   });
-  const updated: StoredAccount = { ...account, pinSalt: toBase64url(salt), pinIterations: iterations };
+  // On top of the stored copy, not the app's: the app's may be older (a block recorded since, the server's flags).
+  const stored = (await findStored(storage, account.sid, account.accountid)) ?? account;
+  const updated: StoredAccount = { ...stored, pinSalt: toBase64url(salt), pinIterations: iterations };
   await storage.save(updated);
   return updated;
 }

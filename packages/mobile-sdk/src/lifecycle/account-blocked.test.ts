@@ -22,9 +22,10 @@ function fakeServer(accountid: string) {
   return { server, fetch };
 }
 
-function phone(accountid: string) {
+function phone(accountid: string, adapt: (p: ReturnType<typeof memoryPlatform>) => void = () => undefined) {
   const { server, fetch } = fakeServer(accountid);
   const p = memoryPlatform([makeAccount(accountid)]);
+  adapt(p);
   const sockets = fakeSockets();
   const events: string[] = [];
   const sdk = new TapinSDK({
@@ -117,5 +118,32 @@ describe('a blocked account, whichever request learns it', () => {
     expect(events).toHaveLength(3);
     disconnect();
     sdk.dispose();
+  });
+
+  it('an app copy older than the stored block still gets the unblock reported and stored', async () => {
+    const id = 'acct-blocked-stalecopy1';
+    const { sdk, server, accounts, events } = phone(id);
+    // Taken before the block was learned, so it says nothing of it.
+    const [stale] = await sdk.accounts();
+    await expect(sdk.appLogin()).rejects.toMatchObject({ code: 'account_blocked' });
+    expect(accounts[0]!.blocked).toBe(true);
+    server.blocked = false;
+    const changed = await sdk.changePin(stale!, { newPin: '1234' });
+    expect(events.slice(2)).toEqual([`AccountUpdate ${id} blocked=false`]);
+    expect(changed.blocked).toBe(false);
+    expect(accounts[0]!.blocked).toBe(false);
+  });
+
+  it('a storage that fails while the block is recorded does not hide account_blocked', async () => {
+    const id = 'acct-blocked-badstore01';
+    const { sdk, events } = phone(id, (p) => {
+      p.storage.save = async () => {
+        throw new Error('disk full');
+      };
+    });
+    await expect(sdk.appLogin()).rejects.toMatchObject({ code: 'account_blocked' });
+    const [account] = await sdk.accounts();
+    await expect(sdk.changePin(account!, { newPin: '1234' })).rejects.toMatchObject({ code: 'account_blocked' });
+    expect(events.filter((e) => e.startsWith('AccountUpdate'))).toEqual([`AccountUpdate ${id} blocked=true`, `AccountUpdate ${id} blocked=true`]);
   });
 });

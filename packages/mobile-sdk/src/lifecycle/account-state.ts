@@ -1,4 +1,5 @@
 import type { DeviceSession } from '@tapin/protocol';
+import { findStored } from '../account-admin.js';
 import type { AccountStorage, KeyStore, StoredAccount } from '../platform.js';
 import type { TapinCallbacks } from './callbacks.js';
 
@@ -12,12 +13,27 @@ import type { TapinCallbacks } from './callbacks.js';
  * (AccountUpdate {blocked: false}) when the server next answers that account.
  */
 export async function noteBlocked(storage: AccountStorage, cb: TapinCallbacks, account: StoredAccount, blocked: boolean): Promise<void> {
-  if (blocked) cb.AccountUpdate?.(account, { blocked: true });
-  if ((account.blocked === true) === blocked) return;
-  account.blocked = blocked;
-  const stored = (await storage.list()).find((a) => a.accountid === account.accountid && a.sid === account.sid);
-  if (stored) await storage.save({ ...stored, blocked });
-  if (!blocked) cb.AccountUpdate?.(account, { blocked: false });
+  const stored = () => findStored(storage, account.sid, account.accountid);
+  if (blocked) {
+    cb.AccountUpdate?.(account, { blocked: true });
+    account.blocked = true;
+    // The caller goes on to report the server's account_blocked: a storage that cannot record the block must not
+    // replace that answer with its own error (the app has heard of the block either way).
+    try {
+      const copy = await stored();
+      if (copy && copy.blocked !== true) await storage.save({ ...copy, blocked: true });
+    } catch {
+      // see above
+    }
+    return;
+  }
+  // The app's copy may be older than the stored one (the block was learned through another request), so the
+  // stored copy is read every time, not only when the app's copy says blocked.
+  const copy = await stored();
+  const was = account.blocked === true || copy?.blocked === true;
+  account.blocked = false;
+  if (copy?.blocked === true) await storage.save({ ...copy, blocked: false });
+  if (was) cb.AccountUpdate?.(account, { blocked: false });
 }
 
 /** The server no longer knows the account (account_not_found): the phone lets it go too, key included. */
