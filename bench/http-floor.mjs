@@ -40,12 +40,13 @@ if (o.role === 'server') {
   await new Promise((r) => setTimeout(r, seconds * 1000));
   measuring = false;
   const elapsed = (performance.now() - t0) / 1000;
-  const server = cpuSecondsOf(o['server-pid']) - cpu0.server;
-  const load = cpuSecondsOf('self') - cpu0.load;
+  // Without /proc (or a server pid) there is no CPU time to read: say null rather than divide by nothing.
+  const server = cpu0.server === null ? null : cpuSecondsOf(o['server-pid']) - cpu0.server;
+  const load = cpu0.load === null ? null : cpuSecondsOf('self') - cpu0.load;
   stop = true;
   await Promise.all(workers);
-  const share = (s) => Math.round((100 * s) / elapsed) / 100;
-  console.log(JSON.stringify({ perS: Math.round(done / elapsed), perServerCpuS: Math.round(done / server), serverCpuShare: share(server), loadCpuShare: share(load) }));
+  const share = (s) => (s === null ? null : Math.round((100 * s) / elapsed) / 100);
+  console.log(JSON.stringify({ perS: Math.round(done / elapsed), perServerCpuS: server ? Math.round(done / server) : null, serverCpuShare: share(server), loadCpuShare: share(load) }));
   process.exit(0); // the shared keep-alive agent would hold the process open
 } else {
   const [cmd, args] = pinned('0', [import.meta.filename, '--role=server']);
@@ -57,6 +58,7 @@ if (o.role === 'server') {
   if (load.status !== 0) throw new Error(`load failed: ${load.stderr}`);
   const r = JSON.parse(load.stdout.trim());
   if (o.json) console.log(JSON.stringify(r));
+  else if (r.perServerCpuS === null) console.log(`bare Fastify JSON route: ${r.perS} requests/s (no server CPU time to read here: that is the load's figure, not the server's)`);
   else {
     console.log(`bare Fastify JSON route: ${r.perS} requests/s with the server at ${Math.round(100 * r.serverCpuShare)} % of a core and the load at ${Math.round(100 * r.loadCpuShare)} % `
       + `(${hasTaskset ? 'server on CPU 0, load on CPU 1' : 'no taskset: not pinned'}) → ${r.perServerCpuS} requests per server CPU-second`);

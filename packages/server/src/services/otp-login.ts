@@ -55,7 +55,8 @@ export async function otpLogin(ctx: ServiceContext, sid: string, hsid: string, t
     ctx.store.findAccountByOtpref(sid, parsed.otpref),
   ]);
   if (!row) {
-    // No attempt was taken: say why.
+    // The upsert does not say which guard refused (state, expiry or count): read the row once to answer as before,
+    // the session's state first, then the lock. A row gone by now was purged, which only ended sessions are.
     const current = await ctx.store.getSession(sid, hsid);
     if (!current) throw new TapinError('session_expired');
     requirePending(current, now);

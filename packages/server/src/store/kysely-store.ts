@@ -300,10 +300,12 @@ export class KyselyStore implements Store {
   }
 
   takeSessionOtpAttempt(fresh: SessionRow, max: number, now: number, pendingStates: readonly string[]): Promise<SessionRow | undefined> {
-    const columns = definedKeys(fresh);
+    const row = { ...fresh, otp_failures: 1 };
+    const columns = definedKeys(row);
     type Args = SessionRow & { max: number; now: number };
     // Inserting first costs nothing when the session exists (the conflict turns it into the guarded update), and
-    // spares a read and a second write when otpLogin is the first call that names the nonce.
+    // spares a read and a second write when otpLogin is the first call that names the nonce. The columns are
+    // qualified because PostgreSQL finds a bare name in DO UPDATE ambiguous (the row, or the proposed `excluded`).
     return this.q.first(`takeSessionOtpAttempt:${columns.join(',')}:${pendingStates.join(',')}`, (p: Slots<Args>) => this.db
       .insertInto('sessions')
       .values(slotted(columns, p) as unknown as SessionRow)
@@ -313,7 +315,7 @@ export class KyselyStore implements Store {
         .where('sessions.otp_failures', '<', p('max'))
         .where('sessions.state', 'in', [...pendingStates])
         .where('sessions.expires', '>', p('now')))
-      .returningAll(), { ...fresh, otp_failures: 1, max, now });
+      .returningAll(), { ...row, max, now });
   }
 
   logoutOverdue(now: number): Promise<SessionKey[]> {
