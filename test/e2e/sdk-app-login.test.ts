@@ -150,6 +150,7 @@ describe('PIN change and account deletion', () => {
     expect((await sdk.accounts())[0]!.pinSalt).toBe(account.pinSalt);
     await expect(sdk.changePin(account, { oldPin: '1357', newPin: '12' })).rejects.toMatchObject({ code: 'bad_request' });
 
+    const before = account;
     account = await sdk.changePin(account, { oldPin: '1357', newPin: '2468' });
     expect((await sdk.accounts())[0]!.pinSalt).toBe(account.pinSalt);
     const first = await sdk.appLogin({ pin: '1357' });
@@ -157,10 +158,15 @@ describe('PIN change and account deletion', () => {
     const second = await sdk.appLogin({ pin: '2468' });
     expect(second.session.state).toBe('DONE');
     expect((await client.getSession(second.nonce)).loggedin).toBe(true);
+
+    // An app that kept its copy from before the change can change again: the SDK works from the stored copy (the
+    // old copy's salt would derive a wrong key, and the server would count a wrong PIN).
+    account = await sdk.changePin(before, { oldPin: '2468', newPin: '3579' });
+    expect((await sdk.appLogin({ pin: '3579' })).session.state).toBe('DONE');
   });
 
   it('deletes the account at the server (its sessions end) and on the phone', async () => {
-    const { nonce } = await sdk.appLogin({ pin: '2468' });
+    const { nonce } = await sdk.appLogin({ pin: '3579' });
     await sdk.deleteAccount(account);
     expect(await sdk.accounts()).toEqual([]);
     expect((await client.getSession(nonce)).loggedin).toBe(false);

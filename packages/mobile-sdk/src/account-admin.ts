@@ -28,6 +28,9 @@ export async function changeAccountPin(
   http: DeviceHttp, keys: KeyStore, storage: AccountStorage, account: StoredAccount, change: PinChange,
 ): Promise<StoredAccount> {
   if (!PIN_RE.test(change.newPin)) throw new TapinError('bad_request', 'A PIN is 4 to 12 digits.');
+  // The stored copy, not the app's, which may be older (an earlier PIN change's salt, a block recorded since): read
+  // once, before the server takes the new key, so that nothing can fail between that and saving the new salt.
+  account = (await findStored(storage, account.sid, account.accountid)) ?? account;
   if (account.pinSalt !== null && change.oldPin === undefined) throw new TapinError('pin_required', 'Enter the current PIN to change it.');
   const oldKey = account.pinSalt === null || change.oldPin === undefined
     ? null
@@ -41,9 +44,7 @@ export async function changeAccountPin(
     newpinsignature: signWithPinKey(next.secretKey, statement),
     ...(oldKey ? { pinsignature: signWithPinKey(oldKey.secretKey, statement) } : {}),
   });
-  // On top of the stored copy, not the app's: the app's may be older (a block recorded since, the server's flags).
-  const stored = (await findStored(storage, account.sid, account.accountid)) ?? account;
-  const updated: StoredAccount = { ...stored, pinSalt: toBase64url(salt), pinIterations: iterations };
+  const updated: StoredAccount = { ...account, pinSalt: toBase64url(salt), pinIterations: iterations };
   await storage.save(updated);
   return updated;
 }

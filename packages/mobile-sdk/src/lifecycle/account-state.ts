@@ -29,9 +29,10 @@ export async function noteBlocked(storage: AccountStorage, cb: TapinCallbacks, a
   }
   // The app's copy may be older than the stored one (the block was learned through another request), so the
   // stored copy is read every time, not only when the app's copy says blocked.
-  const copy = await stored();
-  const was = account.blocked === true || copy?.blocked === true;
+  const mine = account.blocked === true;
   account.blocked = false;
+  const copy = await stored();
+  const was = mine || copy?.blocked === true;
   if (copy?.blocked === true) await storage.save({ ...copy, blocked: false });
   if (was) cb.AccountUpdate?.(account, { blocked: false });
 }
