@@ -1,4 +1,5 @@
 import { type PendingPush, type PushSubscriptionBody, devicePaths } from '@tapin/protocol';
+import { findStored } from '../account-admin.js';
 import type { DeviceHttp } from '../device-http.js';
 import type { StoredAccount } from '../platform.js';
 import { noteBlocked } from './account-state.js';
@@ -74,7 +75,7 @@ export class PushInbox {
     }
     const { type, pushid, sid, hsid, accountid } = message;
     if (type !== 'push' || typeof pushid !== 'string' || typeof sid !== 'string' || typeof hsid !== 'string') return undefined;
-    const account = (await this.deps.options.storage.list()).find((a) => a.sid === sid && a.accountid === accountid);
+    const account = typeof accountid === 'string' ? await findStored(this.deps.options.storage, sid, accountid) : undefined;
     return account ? this.receive(account, { pushid, sid, hsid }) : undefined;
   }
 }

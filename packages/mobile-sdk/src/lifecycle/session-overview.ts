@@ -1,4 +1,5 @@
 import { type DeviceSessionState, TapinError, devicePaths } from '@tapin/protocol';
+import { findStored } from '../account-admin.js';
 import type { DeviceHttp } from '../device-http.js';
 import { DEFAULT_HISTORY_RETENTION_MS, type HistoryItem, type HistoryStatus } from '../history.js';
 import type { TapinSDKOptions } from './sdk-options.js';
@@ -77,7 +78,7 @@ export class SessionOverview {
     const sid = session?.account?.sid ?? item?.sid;
     const hsid = session?.hsid ?? item?.hsid;
     const accountid = session?.account?.accountid ?? item?.accountid;
-    const account = (await storage.list()).find((a) => a.accountid === accountid && a.sid === sid);
+    const account = sid && accountid ? await findStored(storage, sid, accountid) : undefined;
     if (!account || !hsid) throw new TapinError('session_not_found', 'No logged-in session with that hsid on this phone.');
     await this.deps.http.signed<DeviceSessionState>(keys, account, 'POST', devicePaths.logout(account.sid, hsid));
     if (session) await endLive(session);
