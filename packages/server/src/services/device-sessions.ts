@@ -23,8 +23,11 @@ export function pinRequired(server: ServerRow, account: AccountRow, now: number)
   return now - account.lastpin > server.pin_timeout * 60_000;
 }
 
-async function pendingSession(ctx: ServiceContext, sid: string, hsid: string, answering = false): Promise<SessionRow> {
-  const row = await ctx.store.getSession(sid, hsid);
+async function pendingSession(ctx: ServiceContext, sid: string, hsid: string): Promise<SessionRow> {
+  return requirePending(ctx, await ctx.store.getSession(sid, hsid));
+}
+
+function requirePending(ctx: ServiceContext, row: SessionRow | undefined, answering = false): SessionRow {
   if (!row) throw new TapinError('session_not_found');
   const state = effectiveState(row, ctx.now());
   if (state === 'expired') throw new TapinError('session_expired');
@@ -81,10 +84,10 @@ export async function fetchSession(ctx: ServiceContext, account: AccountRow, hsi
 export async function answerSession(ctx: ServiceContext, sid: string, hsid: string, body: AnswerRequest): Promise<AnswerResponse> {
   const now = ctx.now();
   const server = await requireServer(ctx, sid);
-  const account = await ctx.store.getAccount(sid, body.accountid);
+  const { account, session } = await ctx.store.getAccountAndSession(sid, body.accountid, hsid);
   if (!account) throw new TapinError('account_not_found');
   if (account.blocked) throw new TapinError('account_blocked');
-  const row = await pendingSession(ctx, sid, hsid, true);
+  const row = requirePending(ctx, session, true);
 
   // Ensure the challenge is the one we issued, to this account, and still fresh.
   if (!row.challenge || row.challenge_account !== account.accountid || !constantTimeEqual(row.challenge, body.challenge)) {
@@ -125,27 +128,25 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
 
   const approve = body.decision === 'approve';
   const proof = JSON.stringify({ statement: new TextDecoder().decode(statement), signature: body.signature, pinsignature: body.pinsignature ?? null });
-  const changed = await ctx.store.updateSession(
-    sid, hsid,
-    approve
-      ? {
+  const guard = { states: PENDING_STATES, challenge: row.challenge };
+  // An approval records the login on the account in the same step (one statement on PostgreSQL).
+  const changed = approve
+    ? await ctx.store.updateSessionAndAccount(
+      sid, hsid,
+      {
         state: 'loggedin', accountid: account.accountid, userid: account.userid, otplogin: 0, proof, loggedin_at: now, challenge: null,
         updated: now, ping_deadline: pingDeadline(server, now),
-      }
-      : { state: 'cancelled', challenge: null, updated: now },
-    { states: PENDING_STATES, challenge: row.challenge, ...(approve ? { activeAccount: account.accountid } : {}) },
-  );
+      },
+      { ...guard, activeAccount: account.accountid },
+      account.accountid, { lastlogin: now, ...(pinChecked ? { lastpin: now, pin_failures: 0 } : {}) },
+    )
+    : await ctx.store.updateSession(sid, hsid, { state: 'cancelled', challenge: null, updated: now }, guard);
   if (!changed) {
     // The account was blocked or deleted while this answer was on its way, or another answer won the race.
     const current = await ctx.store.getAccount(sid, account.accountid);
     if (!current) throw new TapinError('account_not_found');
     if (current.blocked) throw new TapinError('account_blocked');
     throw new TapinError('challenge_replayed');
-  }
-  if (approve) {
-    await ctx.store.updateAccount(sid, account.accountid, {
-      lastlogin: now, ...(pinChecked ? { lastpin: now, pin_failures: 0 } : {}),
-    });
   }
   if (row.state === 'provoked') {
     await pushAnswered(ctx, sid, hsid, account, approve);

@@ -5,6 +5,9 @@ import { CounterStore } from './counter-store.js';
 import { PrecompiledQueries, type Slots, definedKeys } from './precompiled.js';
 import { PushStore } from './push-store.js';
 import {
+  type SessionUpdateArgs, accountAndSession, guardedSessionUpdate, sessionAndAccountUpdate, sessionUpdateArgs, sessionUpdateShape, slotted,
+} from './session-statements.js';
+import {
   type AccountRow, type ApiKeyRow, type ChallengeOpening, DuplicateKeyError, type EnrolTokenRow, type ListOptions, type OtpAttempt, type PageOf,
   type ServerRow, type SessionGuard, type SessionKey, type SessionRow, type Store, type UserRow,
 } from './store.js';
@@ -252,6 +255,12 @@ export class KyselyStore implements Store {
       .returningAll(), row);
   }
 
+  async getAccountAndSession(sid: string, accountid: string, hsid: string): Promise<{ account: AccountRow | undefined; session: SessionRow | undefined }> {
+    if (this.dialect !== 'postgres') return { account: await this.getAccount(sid, accountid), session: await this.getSession(sid, hsid) };
+    const row = await this.q.first('getAccountAndSession', (p: Slots<{ sid: string; accountid: string; hsid: string }>) => accountAndSession(this.db, p), { sid, accountid, hsid });
+    return { account: row?.account ?? undefined, session: row?.session ?? undefined };
+  }
+
   getSession(sid: string, hsid: string): Promise<SessionRow | undefined> {
     return this.q.first(
       'getSession',
@@ -263,25 +272,28 @@ export class KyselyStore implements Store {
   async updateSession(sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard: SessionGuard = {}): Promise<boolean> {
     const columns = definedKeys(patch);
     if (columns.length === 0) return false;
-    // The shape names everything that changes the SQL text: the columns set and which guards apply (the states
-    // are constants of the text, as they come from a few fixed lists).
-    const { states, challenge, accountid, aliveAt, activeAccount } = guard;
-    const shape = [columns.join(','), states?.join(',') ?? '', challenge !== undefined, accountid !== undefined, aliveAt !== undefined, activeAccount !== undefined].join('|');
-    type Args = typeof patch & { $sid: string; $hsid: string; $challenge?: string; $accountid?: string; $aliveAt?: number; $active?: string };
-    const changed = await this.q.affected(`updateSession:${shape}`, (p: Slots<Args>) => {
-      let q = this.db.updateTable('sessions').set(slotted(columns, p) as typeof patch).where('sid', '=', p('$sid')).where('hsid', '=', p('$hsid'));
-      if (states) q = q.where('state', 'in', [...states]);
-      if (challenge !== undefined) q = q.where('challenge', '=', p('$challenge')!);
-      if (accountid !== undefined) q = q.where('accountid', '=', p('$accountid')!);
-      if (aliveAt !== undefined) q = q.where((eb) => eb.or([eb('ping_deadline', 'is', null), eb('ping_deadline', '>', p('$aliveAt')!)]));
-      if (activeAccount !== undefined) {
-        q = q.where((eb) =>
-          eb.exists(eb.selectFrom('accounts').select('accountid').where('accounts.sid', '=', p('$sid')).where('accounts.accountid', '=', p('$active')!).where('accounts.blocked', '=', 0)),
-        );
-      }
-      return q;
-    }, { ...patch, $sid: sid, $hsid: hsid, $challenge: challenge, $accountid: accountid, $aliveAt: aliveAt, $active: activeAccount });
+    const changed = await this.q.affected(`updateSession:${sessionUpdateShape(columns, guard)}`, (p: Slots<SessionUpdateArgs>) =>
+      guardedSessionUpdate(this.db, columns, guard, p), sessionUpdateArgs(sid, hsid, patch, guard));
     return changed === 1;
+  }
+
+  async updateSessionAndAccount(
+    sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard: SessionGuard,
+    accountid: string, accountPatch: Partial<Omit<AccountRow, 'sid' | 'accountid'>>,
+  ): Promise<boolean> {
+    const columns = definedKeys(patch);
+    const accountColumns = definedKeys(accountPatch);
+    // SQLite runs statements in-process, without a round trip: two cost what one does.
+    if (this.dialect !== 'postgres' || columns.length === 0 || accountColumns.length === 0) {
+      if (!(await this.updateSession(sid, hsid, patch, guard))) return false;
+      await this.updateAccount(sid, accountid, accountPatch);
+      return true;
+    }
+    const args: SessionUpdateArgs = { ...sessionUpdateArgs(sid, hsid, patch, guard), $account: accountid };
+    for (const c of accountColumns) args[`account.${c}`] = accountPatch[c as keyof typeof accountPatch];
+    const row = await this.q.first(`updateSessionAndAccount:${sessionUpdateShape(columns, guard)}:${accountColumns.join(',')}`,
+      (p: Slots<SessionUpdateArgs>) => sessionAndAccountUpdate(this.db, columns, guard, accountColumns, p), args);
+    return Number(row?.sessions ?? 0) === 1;
   }
 
   openChallenge(sid: string, hsid: string, opening: ChallengeOpening, pendingStates: readonly string[]): Promise<SessionRow | undefined> {
@@ -373,11 +385,6 @@ export class KyselyStore implements Store {
   close(): Promise<void> {
     return this.handle.close();
   }
-}
-
-/** The stand-ins for a patch's columns, to build its statement once per shape. */
-function slotted<A>(columns: string[], p: Slots<A>): Record<string, unknown> {
-  return Object.fromEntries(columns.map((c) => [c, p(c as keyof A & string)]));
 }
 
 function page<T>(rows: T[], limit: number, key: (row: T) => string): PageOf<T> {

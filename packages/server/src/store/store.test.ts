@@ -577,6 +577,55 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         expect(await store.updateSession(S1, hsid(3), { state: 'loggedin' }, { activeAccount: 'acct-0001' })).toBe(true);
       });
 
+      it('getAccountAndSession reads both rows as getAccount and getSession do, each missing one as undefined', async () => {
+        const account = accountRow(S1, 'acct-0001', { userid: 'alice', lastlogin: T0 + 5, pin_pk: null });
+        await store.createAccount(account);
+        const session = sessionRow(S1, hsid(1), { state: 'scanned', challenge: 'c1', challenge_account: 'acct-0001', challenge_expires: T0 + 120_000, announceinfo: '{"a":"b"}' });
+        await store.ensureSession(session);
+        const both = await store.getAccountAndSession(S1, 'acct-0001', hsid(1));
+        expect(both.account).toStrictEqual(await store.getAccount(S1, 'acct-0001'));
+        expect(both.session).toStrictEqual(await store.getSession(S1, hsid(1)));
+        expect(both).toStrictEqual({ account, session });
+        expect(await store.getAccountAndSession(S1, 'acct-9999', hsid(1))).toStrictEqual({ account: undefined, session });
+        expect(await store.getAccountAndSession(S1, 'acct-0001', hsid(2))).toStrictEqual({ account, session: undefined });
+        // Both keys are scoped by server.
+        expect(await store.getAccountAndSession(S2, 'acct-0001', hsid(1))).toStrictEqual({ account: undefined, session: undefined });
+      });
+
+      it('updateSessionAndAccount patches the account only when the guarded session update won', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        await store.createAccount(accountRow(S1, 'acct-0002', { blocked: 1 }));
+        await store.ensureSession(sessionRow(S1, hsid(1), { state: 'scanned', challenge: 'c1' }));
+        const login = { state: 'loggedin', accountid: 'acct-0001', loggedin_at: T0 + 9, challenge: null };
+        const accountPatch = { lastlogin: T0 + 9, lastpin: T0 + 9, pin_failures: 0 };
+        // A stale challenge, a blocked account: neither row changes.
+        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c0', activeAccount: 'acct-0001' }, 'acct-0001', accountPatch)).toBe(false);
+        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c1', activeAccount: 'acct-0002' }, 'acct-0002', accountPatch)).toBe(false);
+        expect((await store.getSession(S1, hsid(1)))?.state).toBe('scanned');
+        expect((await store.getAccount(S1, 'acct-0001'))?.lastlogin).toBeNull();
+        expect((await store.getAccount(S1, 'acct-0002'))?.lastlogin).toBeNull();
+
+        await store.recordPinFailure(S1, 'acct-0001', 5);
+        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c1', activeAccount: 'acct-0001' }, 'acct-0001', accountPatch)).toBe(true);
+        expect(await store.getSession(S1, hsid(1))).toMatchObject(login);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject(accountPatch);
+        // The same answer again (a replay) loses, and the account keeps the first login's time.
+        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c1', activeAccount: 'acct-0001' }, 'acct-0001', { lastlogin: T0 + 99 })).toBe(false);
+        expect((await store.getAccount(S1, 'acct-0001'))?.lastlogin).toBe(T0 + 9);
+      });
+
+      it('lets only one of several concurrent updateSessionAndAccount calls win', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        await store.ensureSession(sessionRow(S1, hsid(1), { state: 'scanned', challenge: 'c1' }));
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.updateSessionAndAccount(
+          S1, hsid(1), { state: 'loggedin', updated: T0 + i }, { states: PENDING, challenge: 'c1', activeAccount: 'acct-0001' }, 'acct-0001', { lastlogin: T0 + i },
+        )));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const winner = results.indexOf(true);
+        expect((await store.getAccount(S1, 'acct-0001'))?.lastlogin).toBe(T0 + winner);
+        expect((await store.getSession(S1, hsid(1)))?.updated).toBe(T0 + winner);
+      });
+
       it('logoutOverdue logs out exactly the logged-in sessions whose ping deadline has come', async () => {
         const now = T0 + 1_000_000;
         await store.ensureSession(sessionRow(S1, hsid(1), { state: 'loggedin', ping_deadline: now - 1 }));

@@ -115,7 +115,17 @@ export interface Store {
   /** Inserts the session and returns it as stored, or undefined (changing nothing) when it exists already. */
   insertSession(row: SessionRow): Promise<SessionRow | undefined>;
   getSession(sid: string, hsid: string): Promise<SessionRow | undefined>;
+  /** `getAccount` and `getSession` together: on PostgreSQL one statement, so answering a login costs a round trip less. */
+  getAccountAndSession(sid: string, accountid: string, hsid: string): Promise<{ account: AccountRow | undefined; session: SessionRow | undefined }>;
   updateSession(sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard?: SessionGuard): Promise<boolean>;
+  /**
+   * `updateSession` and, only when it changed the session, `updateAccount` with `accountPatch` (a login's
+   * `lastlogin`): on PostgreSQL one statement. Returns whether the session changed.
+   */
+  updateSessionAndAccount(
+    sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard: SessionGuard,
+    accountid: string, accountPatch: Partial<Omit<AccountRow, 'sid' | 'accountid'>>,
+  ): Promise<boolean>;
   /**
    * A phone opens a pending session that has not expired at `challenge.updated`: an idle one becomes scanned (others
    * keep their state) and the challenge replaces any earlier one, in one statement. Returns the row as it now
