@@ -46,6 +46,45 @@ describe('tapin admin commands share the database with tapin serve', () => {
     for (const key of [created['apiKey']!, second['apiKey']!]) expect(dump).not.toContain(key.split('.')[2]);
   });
 
+  it('lists and revokes API keys; a running server refuses a revoked key within a second, the others keep working', async () => {
+    const created = await tapin('server', 'create', '--name', 'Rotating', '--db', db, '--json');
+    const sid = created['sid']!;
+    const second = (await tapin('apikey', 'create', '--sid', sid, '--db', db, '--json'))['apiKey']!;
+    const keyidOf = (key: string) => key.split('.')[1]!;
+    const listed = JSON.parse((await exec(process.execPath, [TAPIN_CLI, 'apikey', 'list', '--sid', sid, '--db', db, '--json'])).stdout) as { keyid: string }[];
+    expect(listed.map((k) => k.keyid).sort()).toEqual([keyidOf(created['apiKey']!), keyidOf(second)].sort());
+    // The listing never shows a secret or its hash.
+    expect(JSON.stringify(listed)).not.toContain(second.split('.')[2]);
+
+    const server = await startServerProcess(db);
+    try {
+      const first = new TapinClient({ url: server.url, sid, apiKey: created['apiKey']! });
+      const leaked = new TapinClient({ url: server.url, sid, apiKey: second });
+      expect((await leaked.getSession(generateNonce())).state).toBe('idle');
+      // Revoked by pasting the whole key, as one would a leaked one.
+      const revoked = await tapin('apikey', 'revoke', second, '--sid', sid, '--db', db, '--json');
+      expect(revoked).toEqual({ sid, revoked: keyidOf(second), keysLeft: 1 });
+      const revokedAt = Date.now();
+      let refused: unknown;
+      while (!refused && Date.now() - revokedAt < 5_000) {
+        refused = await leaked.getSession(generateNonce()).then(() => undefined, (err: unknown) => err);
+        if (!refused) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(refused).toMatchObject({ code: 'unauthorized' });
+      expect(Date.now() - revokedAt).toBeLessThan(2_000);
+      expect((await first.getSession(generateNonce())).state).toBe('idle');
+    } finally {
+      await server.stop();
+    }
+
+    // Revoking again, or a key of another server, says what is wrong.
+    const again = (await exec(process.execPath, [TAPIN_CLI, 'apikey', 'revoke', keyidOf(second), '--sid', sid, '--db', db]).catch((e: unknown) => e)) as { stderr: string; code: number };
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim()).toBe('tapin: This virtual server has no such API key. (api_key_not_found)');
+    const text = (await exec(process.execPath, [TAPIN_CLI, 'apikey', 'revoke', keyidOf(created['apiKey']!), '--sid', sid, '--db', db])).stdout;
+    expect(text).toContain(`has no API key left: create one with tapin apikey create --sid ${sid}`);
+  });
+
   it('says clearly what is wrong instead of a stack trace', async () => {
     const err = (await exec(process.execPath, [TAPIN_CLI, 'apikey', 'create', '--sid', 'nosuchserver', '--db', db]).catch((e: unknown) => e)) as { stderr: string; code: number };
     expect(err.code).toBe(1);

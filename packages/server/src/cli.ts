@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { TapinError } from '@tapin/protocol';
 import { createContext } from './context-factory.js';
 import { startServer } from './server.js';
-import { createApiKey, createVirtualServer } from './services/virtual-servers.js';
+import { createApiKey, createVirtualServer, listApiKeys, revokeApiKey } from './services/virtual-servers.js';
 
 const DEFAULT_DB = './tapin.db';
 const dbOf = (opts: { db?: string }) => opts.db ?? process.env['TAPIN_DATABASE_URL'] ?? DEFAULT_DB;
@@ -139,9 +139,8 @@ server
     else process.stdout.write(list.length ? `${list.map((s) => `${s.sid}  ${s.name}  (created ${s.created})`).join('\n')}\n` : 'No virtual servers yet.\n');
   });
 
-program
-  .command('apikey')
-  .description('Manage API keys')
+const apikey = program.command('apikey').description('Manage API keys');
+apikey
   .command('create')
   .description('Create another API key for a virtual server (shown once, stored hashed)')
   .requiredOption('--sid <sid>', 'the virtual server')
@@ -151,6 +150,35 @@ program
     const apiKey = await withContext(dbOf(opts), (ctx) => createApiKey(ctx, opts.sid));
     if (opts.json) process.stdout.write(`${JSON.stringify({ sid: opts.sid, apiKey })}\n`);
     else process.stdout.write(`API key for ${opts.sid}: ${apiKey}   (shown only now)\n`);
+  });
+apikey
+  .command('list')
+  .description("List a virtual server's API keys by id (the middle part of tapin.<keyid>.<secret>); secrets are never shown")
+  .requiredOption('--sid <sid>', 'the virtual server')
+  .option('--db <url>', 'database (default: $TAPIN_DATABASE_URL or ./tapin.db)')
+  .option('--json', 'print JSON', false)
+  .action(async (opts: { sid: string; db?: string; json: boolean }) => {
+    const keys = await withContext(dbOf(opts), (ctx) => listApiKeys(ctx, opts.sid));
+    if (opts.json) process.stdout.write(`${JSON.stringify(keys)}\n`);
+    else process.stdout.write(keys.length ? `${keys.map((k) => `${k.keyid}  (created ${k.created})`).join('\n')}\n` : `${opts.sid} has no API key.\n`);
+  });
+apikey
+  .command('revoke')
+  .description('Revoke an API key, named by its id or given whole; running servers refuse it within a second')
+  .argument('<key>', 'the key id (see apikey list) or the whole key')
+  .requiredOption('--sid <sid>', 'the virtual server')
+  .option('--db <url>', 'database (default: $TAPIN_DATABASE_URL or ./tapin.db)')
+  .option('--json', 'print JSON', false)
+  .action(async (key: string, opts: { sid: string; db?: string; json: boolean }) => {
+    const { keyid, left } = await withContext(dbOf(opts), async (ctx) => {
+      const revoked = await revokeApiKey(ctx, opts.sid, key);
+      return { keyid: revoked, left: (await ctx.store.listApiKeys(opts.sid)).length };
+    });
+    if (opts.json) process.stdout.write(`${JSON.stringify({ sid: opts.sid, revoked: keyid, keysLeft: left })}\n`);
+    else {
+      const after = left === 0 ? `\n${opts.sid} has no API key left: create one with tapin apikey create --sid ${opts.sid}` : '';
+      process.stdout.write(`Revoked API key ${keyid} of ${opts.sid}; running servers refuse it within a second.${after}\n`);
+    }
   });
 
 program.parseAsync().catch((err: unknown) => {

@@ -8,8 +8,8 @@ import { checkNotLimited } from './client-ip.js';
 
 /**
  * Every business call reads its key's row, and rows never change once written, so a row found is kept for a
- * second. Should keys ever be revoked, a revocation would take up to that second to reach every instance. The
- * secret is still checked against the stored hash on every call.
+ * second: a revocation (`tapin apikey revoke`) takes up to that second to reach every instance. The secret is
+ * still checked against the stored hash on every call.
  */
 const apiKeyCache = perContext<ServiceContext, ApiKeyRow>(() => new ExpiringCache(1000));
 

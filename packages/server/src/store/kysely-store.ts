@@ -4,6 +4,7 @@ import type { Database } from '../db/tables.js';
 import { CounterStore } from './counter-store.js';
 import { PrecompiledQueries, type Slots, definedKeys } from './precompiled.js';
 import { PushStore } from './push-store.js';
+import { escapeLike, isUniqueViolation, page } from './store-helpers.js';
 import {
   type SessionUpdateArgs, accountAndSession, guardedSessionUpdate, sessionAndAccountUpdate, sessionUpdateArgs, sessionUpdateShape, slotted,
 } from './session-statements.js';
@@ -55,6 +56,15 @@ export class KyselyStore implements Store {
 
   getApiKey(keyid: string): Promise<ApiKeyRow | undefined> {
     return this.q.first('getApiKey', (p: Slots<{ keyid: string }>) => this.db.selectFrom('api_keys').selectAll().where('keyid', '=', p('keyid')), { keyid });
+  }
+
+  listApiKeys(sid: string): Promise<ApiKeyRow[]> {
+    return this.db.selectFrom('api_keys').selectAll().where('sid', '=', sid).orderBy('created').orderBy('keyid').execute();
+  }
+
+  async deleteApiKey(sid: string, keyid: string): Promise<boolean> {
+    const result = await this.db.deleteFrom('api_keys').where('sid', '=', sid).where('keyid', '=', keyid).executeTakeFirst();
+    return result.numDeletedRows === 1n;
   }
 
   async createEnrolToken(row: EnrolTokenRow): Promise<void> {
@@ -385,21 +395,4 @@ export class KyselyStore implements Store {
   close(): Promise<void> {
     return this.handle.close();
   }
-}
-
-function page<T>(rows: T[], limit: number, key: (row: T) => string): PageOf<T> {
-  if (rows.length <= limit) return { items: rows, marker: null };
-  const items = rows.slice(0, limit);
-  return { items, marker: key(items[items.length - 1]!) };
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  if (typeof err !== 'object' || err === null) return false;
-  const code = (err as { code?: unknown }).code;
-  // SQLite (better-sqlite3) and PostgreSQL (23505) report a unique violation differently.
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }

@@ -127,6 +127,19 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         await expect(store.createApiKey({ keyid: 'key-aaaaaaaaaaaa', sid: S2, hash: 'h2', created: T0 })).rejects.toThrow();
         expect((await store.getApiKey('key-aaaaaaaaaaaa'))?.sid).toBe(S1);
       });
+
+      it('lists a server\'s keys oldest first and deletes one only on its own server', async () => {
+        await store.createApiKey({ keyid: 'key-bbbbbbbbbbbb', sid: S1, hash: 'h2', created: T0 + 1 });
+        await store.createApiKey({ keyid: 'key-aaaaaaaaaaaa', sid: S1, hash: 'h1', created: T0 });
+        await store.createApiKey({ keyid: 'key-cccccccccccc', sid: S2, hash: 'h3', created: T0 });
+        expect((await store.listApiKeys(S1)).map((k) => k.keyid)).toEqual(['key-aaaaaaaaaaaa', 'key-bbbbbbbbbbbb']);
+        expect(await store.deleteApiKey(S2, 'key-aaaaaaaaaaaa')).toBe(false);
+        expect(await store.deleteApiKey(S1, 'key-aaaaaaaaaaaa')).toBe(true);
+        expect(await store.deleteApiKey(S1, 'key-aaaaaaaaaaaa')).toBe(false);
+        expect(await store.getApiKey('key-aaaaaaaaaaaa')).toBeUndefined();
+        expect((await store.listApiKeys(S1)).map((k) => k.keyid)).toEqual(['key-bbbbbbbbbbbb']);
+        expect((await store.listApiKeys(S2)).map((k) => k.keyid)).toEqual(['key-cccccccccccc']);
+      });
     });
 
     describe('enrol tokens', () => {

@@ -71,6 +71,10 @@ export interface Store {
 
   createApiKey(row: ApiKeyRow): Promise<void>;
   getApiKey(keyid: string): Promise<ApiKeyRow | undefined>;
+  /** The server's keys, oldest first. */
+  listApiKeys(sid: string): Promise<ApiKeyRow[]>;
+  /** False when the server has no such key. */
+  deleteApiKey(sid: string, keyid: string): Promise<boolean>;
 
   createEnrolToken(row: EnrolTokenRow): Promise<void>;
   getEnrolToken(tokenHash: string): Promise<EnrolTokenRow | undefined>;
