@@ -1,13 +1,13 @@
-import { looksLikePhone } from './device.js';
 import { EndpointError, type Grant, callEndpoint, checkGrant, safeRedirect } from './endpoints.js';
 import { type Progress, socketUrlFor } from './frames.js';
 import { qrSvg } from './qr-svg.js';
 import { STRINGS, type Strings } from './strings.js';
 import { CSS } from './styles.js';
 import { template } from './template.js';
+import { ACTIVE, type LoginView, renderView } from './view.js';
 import { SessionWatcher, type Transport } from './watcher.js';
 
-export type LoginView = 'loading' | 'waiting' | 'scanned' | 'provoked' | 'completing' | 'loggedin' | 'declined' | 'expired' | 'error';
+export type { LoginView } from './view.js';
 
 /** `detail` of the `tapin-login` event. Cancel the event (preventDefault) to stay on the page instead of redirecting. */
 export interface TapinLoginDetail {
@@ -21,7 +21,6 @@ export interface TapinLoginDetail {
 }
 
 const DEFAULT_MAX_RENEWALS = 10;
-const ACTIVE: readonly LoginView[] = ['waiting', 'scanned', 'provoked'];
 
 let sheet: CSSStyleSheet | undefined;
 
@@ -386,67 +385,10 @@ export class TapinLoginElement extends HTMLElement {
 
   #render(): void {
     if (!this.#root.firstChild) return;
-    const s = this.strings;
-    const view = this.#view;
-    const grant = this.#grant;
-    this.setAttribute('state', view);
-    const mode = this.#attr('mode');
-    const appFirst = mode === 'app' || (mode !== 'qr' && looksLikePhone());
-    const showQr = !appFirst || this.#showQrOnPhone;
-
-    const lead = this.#$('lead');
-    lead.hidden = view !== 'waiting' && view !== 'loading';
-    lead.textContent = view === 'loading' ? s.loading : showQr ? s.leadQr : s.leadApp;
-    if (view === 'loading') lead.hidden = true;
-
-    const qr = this.#$('qr');
-    qr.hidden = !showQr || !(view === 'waiting' || view === 'scanned');
-    qr.classList.toggle('dim', view === 'scanned');
-    this.#$('badge').hidden = view !== 'scanned';
-    this.#$('linkbox').hidden = !showQr || view !== 'waiting';
-    this.#$('app').hidden = !(appFirst && view === 'waiting');
-    this.#$('show-qr').hidden = this.#showQrOnPhone;
-
-    this.#$('number').hidden = !(view === 'provoked' && this.#number);
-    this.#$('number-value').textContent = this.#number ?? '';
-
-    const status = this.#$('status');
-    const text: Record<LoginView, string> = {
-      loading: s.loading, waiting: s.waiting, scanned: s.scanned, provoked: s.provoked, completing: s.completing,
-      loggedin: s.loggedin, declined: s.declined, expired: s.expired, error: s.failed,
-    };
-    const line = this.#message ?? text[view];
-    // Only write when the words change: a live region re-announces every write.
-    if (status.dataset['line'] !== `${view}:${line}`) {
-      status.dataset['line'] = `${view}:${line}`;
-      status.textContent = line;
-      if (view === 'loading' || view === 'completing') {
-        const spin = document.createElement('span');
-        spin.className = 'spin';
-        spin.setAttribute('aria-hidden', 'true');
-        status.prepend(spin);
-      }
-    }
-    status.className = `status${view === 'loggedin' || view === 'completing' ? ' ok' : view === 'declined' || view === 'expired' || view === 'error' ? ' bad' : ''}`;
-    const notice = this.#$('notice');
-    notice.hidden = !(this.#transport === 'offline' && ACTIVE.includes(view));
-    notice.textContent = s.offlineNotice;
-
-    const renew = this.#$('renew');
-    renew.hidden = !(view === 'declined' || view === 'expired' || view === 'error');
-    renew.textContent = view === 'error' ? s.tryAgain : s.newCode;
-
-    const otp = !!(grant?.otp && this.#attr('otp-url'));
-    const push = this.#pushAvailable && !!grant;
-    this.#$('alt').hidden = view !== 'waiting' || !(otp || push);
-    this.#$('otp').hidden = !otp;
-    this.#$('push').hidden = !push;
-    this.#$('push-one').hidden = !grant?.canprovoke;
-    this.#$('push-toggle').hidden = !!grant?.canprovoke;
-    if (grant?.canprovoke) this.#$('push-form').hidden = true;
-
-    // Keyboard users must not be left on something that just vanished: their place becomes the status line.
-    const active = this.#root.activeElement;
-    if (active instanceof HTMLElement && active !== status && active.closest('[hidden]')) status.focus();
+    this.setAttribute('state', this.#view);
+    renderView(this.#root, this.strings, {
+      view: this.#view, message: this.#message, grant: this.#grant, mode: this.#attr('mode'), otpUrl: this.#attr('otp-url'),
+      showQrOnPhone: this.#showQrOnPhone, pushAvailable: this.#pushAvailable, number: this.#number, transport: this.#transport,
+    });
   }
 }
