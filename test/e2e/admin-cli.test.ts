@@ -49,11 +49,14 @@ describe('tapin admin commands share the database with tapin serve', () => {
   it('lists and revokes API keys; a running server refuses a revoked key within a second, the others keep working', async () => {
     const created = await tapin('server', 'create', '--name', 'Rotating', '--db', db, '--json');
     const sid = created['sid']!;
+    const other = await tapin('server', 'create', '--name', 'Other', '--db', db, '--json');
     const second = (await tapin('apikey', 'create', '--sid', sid, '--db', db, '--json'))['apiKey']!;
     const keyidOf = (key: string) => key.split('.')[1]!;
-    const listed = JSON.parse((await exec(process.execPath, [TAPIN_CLI, 'apikey', 'list', '--sid', sid, '--db', db, '--json'])).stdout) as { keyid: string }[];
+    const list = async () => JSON.parse((await exec(process.execPath, [TAPIN_CLI, 'apikey', 'list', '--sid', sid, '--db', db, '--json'])).stdout) as { keyid: string; revoked: string | null }[];
+    const listed = await list();
     expect(listed.map((k) => k.keyid).sort()).toEqual([keyidOf(created['apiKey']!), keyidOf(second)].sort());
-    // The listing never shows a secret or its hash.
+    expect(listed.every((k) => k.revoked === null)).toBe(true);
+    // The listing never shows a secret.
     expect(JSON.stringify(listed)).not.toContain(second.split('.')[2]);
 
     const server = await startServerProcess(db);
@@ -70,19 +73,29 @@ describe('tapin admin commands share the database with tapin serve', () => {
         refused = await leaked.getSession(generateNonce()).then(() => undefined, (err: unknown) => err);
         if (!refused) await new Promise((r) => setTimeout(r, 100));
       }
-      expect(refused).toMatchObject({ code: 'unauthorized' });
+      expect(refused).toMatchObject({ code: 'api_key_revoked', status: 401 });
       expect(Date.now() - revokedAt).toBeLessThan(2_000);
+      // A back-end that still sends the old key is no guesser: 40 refusals (the per-IP limit is 30 failures a
+      // minute) leave the current key working from the same address.
+      for (let i = 0; i < 40; i++) await expect(leaked.getSession(generateNonce())).rejects.toMatchObject({ code: 'api_key_revoked' });
       expect((await first.getSession(generateNonce())).state).toBe('idle');
     } finally {
       await server.stop();
     }
+    expect((await list()).find((k) => k.keyid === keyidOf(second))?.revoked).toMatch(/^\d{4}-\d\d-\d\dT/);
 
-    // Revoking again, or a key of another server, says what is wrong.
-    const again = (await exec(process.execPath, [TAPIN_CLI, 'apikey', 'revoke', keyidOf(second), '--sid', sid, '--db', db]).catch((e: unknown) => e)) as { stderr: string; code: number };
-    expect(again.code).toBe(1);
-    expect(again.stderr.trim()).toBe('tapin: This virtual server has no such API key. (api_key_not_found)');
+    const fails = async (...args: string[]) => ((await exec(process.execPath, [TAPIN_CLI, 'apikey', 'revoke', ...args, '--db', db]).catch((e: unknown) => e)) as { stderr: string; code: number });
+    // Revoking again, or a key through another server, says what is wrong; so does something that is not a key.
+    for (const attempt of [await fails(keyidOf(second), '--sid', sid), await fails(keyidOf(created['apiKey']!), '--sid', other['sid']!)]) {
+      expect(attempt.code).toBe(1);
+      expect(attempt.stderr.trim()).toBe('tapin: This virtual server has no such API key, or it is revoked already. (api_key_not_found)');
+    }
+    const mangled = await fails(`Bearer ${created['apiKey']!}x`, '--sid', sid);
+    expect(mangled.code).toBe(1);
+    expect(mangled.stderr).toContain('(bad_request)');
+    expect(mangled.stderr).not.toContain(created['apiKey']!.split('.')[2]);
     const text = (await exec(process.execPath, [TAPIN_CLI, 'apikey', 'revoke', keyidOf(created['apiKey']!), '--sid', sid, '--db', db])).stdout;
-    expect(text).toContain(`has no API key left: create one with tapin apikey create --sid ${sid}`);
+    expect(text).toContain(`has no valid API key left: create one with tapin apikey create --sid ${sid}`);
   });
 
   it('says clearly what is wrong instead of a stack trace', async () => {

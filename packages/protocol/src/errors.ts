@@ -13,6 +13,7 @@ export const ERRORS = {
   wrong_server: { status: 403, message: 'This API key belongs to another virtual server.' },
   server_not_found: { status: 404, message: 'No such virtual server.' },
   api_key_not_found: { status: 404, message: 'This virtual server has no such API key.' },
+  api_key_revoked: { status: 401, message: 'This API key was revoked; use a current one.' },
   not_found: { status: 404, message: 'No such route.' },
   session_not_found: { status: 404, message: 'No such session. Sessions begin with a business call that presents the nonce.' },
   session_expired: { status: 410, message: 'The session has expired; start a new one.' },

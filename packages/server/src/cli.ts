@@ -4,7 +4,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { TapinError } from '@tapin/protocol';
 import { createContext } from './context-factory.js';
 import { startServer } from './server.js';
-import { createApiKey, createVirtualServer, listApiKeys, revokeApiKey } from './services/virtual-servers.js';
+import { createApiKey, listApiKeys, revokeApiKey } from './services/api-key-admin.js';
+import { createVirtualServer } from './services/virtual-servers.js';
 
 const DEFAULT_DB = './tapin.db';
 const dbOf = (opts: { db?: string }) => opts.db ?? process.env['TAPIN_DATABASE_URL'] ?? DEFAULT_DB;
@@ -153,14 +154,14 @@ apikey
   });
 apikey
   .command('list')
-  .description("List a virtual server's API keys by id (the middle part of tapin.<keyid>.<secret>); secrets are never shown")
+  .description("List a virtual server's API keys by id (the middle part of tapin.<keyid>.<secret>), revoked ones marked; secrets are never shown")
   .requiredOption('--sid <sid>', 'the virtual server')
   .option('--db <url>', 'database (default: $TAPIN_DATABASE_URL or ./tapin.db)')
   .option('--json', 'print JSON', false)
   .action(async (opts: { sid: string; db?: string; json: boolean }) => {
     const keys = await withContext(dbOf(opts), (ctx) => listApiKeys(ctx, opts.sid));
     if (opts.json) process.stdout.write(`${JSON.stringify(keys)}\n`);
-    else process.stdout.write(keys.length ? `${keys.map((k) => `${k.keyid}  (created ${k.created})`).join('\n')}\n` : `${opts.sid} has no API key.\n`);
+    else process.stdout.write(keys.length ? `${keys.map((k) => `${k.keyid}  created ${k.created}${k.revoked ? `  REVOKED ${k.revoked}` : ''}`).join('\n')}\n` : `${opts.sid} has no API key.\n`);
   });
 apikey
   .command('revoke')
@@ -170,13 +171,10 @@ apikey
   .option('--db <url>', 'database (default: $TAPIN_DATABASE_URL or ./tapin.db)')
   .option('--json', 'print JSON', false)
   .action(async (key: string, opts: { sid: string; db?: string; json: boolean }) => {
-    const { keyid, left } = await withContext(dbOf(opts), async (ctx) => {
-      const revoked = await revokeApiKey(ctx, opts.sid, key);
-      return { keyid: revoked, left: (await ctx.store.listApiKeys(opts.sid)).length };
-    });
-    if (opts.json) process.stdout.write(`${JSON.stringify({ sid: opts.sid, revoked: keyid, keysLeft: left })}\n`);
+    const { keyid, keysLeft } = await withContext(dbOf(opts), (ctx) => revokeApiKey(ctx, opts.sid, key));
+    if (opts.json) process.stdout.write(`${JSON.stringify({ sid: opts.sid, revoked: keyid, keysLeft })}\n`);
     else {
-      const after = left === 0 ? `\n${opts.sid} has no API key left: create one with tapin apikey create --sid ${opts.sid}` : '';
+      const after = keysLeft === 0 ? `\n${opts.sid} has no valid API key left: create one with tapin apikey create --sid ${opts.sid}` : '';
       process.stdout.write(`Revoked API key ${keyid} of ${opts.sid}; running servers refuse it within a second.${after}\n`);
     }
   });

@@ -8,4 +8,5 @@ export type { EventBus, SessionEvent } from './services/event-bus.js';
 export { InProcessEventBus } from './services/in-process-event-bus.js';
 export { RedisEventBus } from './services/redis-event-bus.js';
 export { PostgresEventBus } from './services/postgres-event-bus.js';
-export { createVirtualServer, createApiKey } from './services/virtual-servers.js';
+export { createVirtualServer } from './services/virtual-servers.js';
+export { createApiKey, listApiKeys, revokeApiKey, type ApiKeyInfo } from './services/api-key-admin.js';

@@ -216,6 +216,13 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
+  // A revoked API key keeps its row, marked with when it was revoked: a back-end still sending it is told so, and its
+  // calls do not count as guesses against its IP (which would lock out the back-end's current key too).
+  '0009_api_key_revocation': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('api_keys').addColumn('revoked', 'bigint').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

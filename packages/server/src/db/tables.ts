@@ -26,6 +26,8 @@ export interface ApiKeyTable {
   sid: string;
   hash: string;
   created: number;
+  /** When the key was revoked (Unix ms); null while it is valid. */
+  revoked: number | null;
 }
 
 export interface EnrolTokenTable {

@@ -27,6 +27,9 @@ export async function authenticateBusiness(ctx: ServiceContext, request: Fastify
     await ctx.ipFailures.fail(request.ip);
     throw new TapinError('unauthorized');
   }
+  // Only a caller holding the whole key gets here, so this is a back-end not yet rotated, not a guess: it is told,
+  // and not counted against its IP, where it would soon lock out the back-end's current key as well.
+  if (row.revoked !== null) throw new TapinError('api_key_revoked');
   const sid = (request.params as { sid?: string }).sid;
   // A key never reaches another virtual server, and an unknown sid is answered the same way, so keys cannot probe.
   if (!isValidSid(sid) || row.sid !== sid) throw new TapinError('wrong_server');

@@ -137,7 +137,7 @@ export async function answerSession(ctx: ServiceContext, sid: string, hsid: stri
         state: 'loggedin', accountid: account.accountid, userid: account.userid, otplogin: 0, proof, loggedin_at: now, challenge: null,
         updated: now, ping_deadline: pingDeadline(server, now),
       },
-      { ...guard, activeAccount: account.accountid },
+      guard,
       account.accountid, { lastlogin: now, ...(pinChecked ? { lastpin: now, pin_failures: 0 } : {}) },
     )
     : await ctx.store.updateSession(sid, hsid, { state: 'cancelled', challenge: null, updated: now }, guard);

@@ -2,9 +2,9 @@ import {
   type ServerParams, type ServerSettings, type ServerSettingsUpdate, type SignedServerParams, TapinError,
   checkReturnUrlEntries, exportPublicKey, randomId, serverParamsStatement, sign,
 } from '@tapin/protocol';
-import { newApiKey, parseApiKey } from '../crypto/api-keys.js';
 import type { ServerRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
+import { createApiKey } from './api-key-admin.js';
 import { ExpiringCache, perContext } from './expiring-cache.js';
 
 export const DEFAULT_SETTINGS = { pingTime: 0, pinTimeout: 0, pinTransTimeout: 0, serverFlags: [] as string[], returnUrls: [] as string[], inactivityTimeout: 300 };
@@ -36,36 +36,6 @@ export async function createVirtualServer(ctx: ServiceContext, name: string): Pr
   });
   const apiKey = await createApiKey(ctx, sid);
   return { sid, name, apiKey };
-}
-
-export async function createApiKey(ctx: ServiceContext, sid: string): Promise<string> {
-  if (!(await ctx.store.getServer(sid))) throw new TapinError('server_not_found');
-  const key = newApiKey();
-  await ctx.store.createApiKey({ keyid: key.keyid, sid, hash: key.hash, created: ctx.now() });
-  return key.key;
-}
-
-export interface ApiKeyInfo {
-  keyid: string;
-  /** ISO 8601. */
-  created: string;
-}
-
-/** The server's API keys by id (the id is the middle part of `tapin.<keyid>.<secret>`); never a secret or its hash. */
-export async function listApiKeys(ctx: ServiceContext, sid: string): Promise<ApiKeyInfo[]> {
-  if (!(await ctx.store.getServer(sid))) throw new TapinError('server_not_found');
-  return (await ctx.store.listApiKeys(sid)).map((k) => ({ keyid: k.keyid, created: new Date(k.created).toISOString() }));
-}
-
-/**
- * Revokes a key, named by its id or given whole (a leaked key can be pasted as it is). Every instance stops
- * accepting it within a second: that is how long an instance keeps a key's row (see business-auth.ts).
- */
-export async function revokeApiKey(ctx: ServiceContext, sid: string, key: string): Promise<string> {
-  if (!(await ctx.store.getServer(sid))) throw new TapinError('server_not_found');
-  const keyid = parseApiKey(key)?.keyid ?? key;
-  if (!(await ctx.store.deleteApiKey(sid, keyid))) throw new TapinError('api_key_not_found');
-  return keyid;
 }
 
 /**

@@ -2,11 +2,11 @@ import { type ExpressionBuilder, type Kysely, sql } from 'kysely';
 import type { DatabaseHandle } from '../db/database.js';
 import type { Database } from '../db/tables.js';
 import { CounterStore } from './counter-store.js';
-import { PrecompiledQueries, type Slots, definedKeys } from './precompiled.js';
+import { PrecompiledQueries, type Slots, definedKeys, slotted } from './precompiled.js';
 import { PushStore } from './push-store.js';
 import { escapeLike, isUniqueViolation, page } from './store-helpers.js';
 import {
-  type SessionUpdateArgs, accountAndSession, guardedSessionUpdate, sessionAndAccountUpdate, sessionUpdateArgs, sessionUpdateShape, slotted,
+  type SessionUpdateArgs, accountAndSession, guardedSessionUpdate, sessionAndAccountUpdate, sessionUpdateArgs, sessionUpdateShape,
 } from './session-statements.js';
 import {
   type AccountRow, type ApiKeyRow, type ChallengeOpening, DuplicateKeyError, type EnrolTokenRow, type ListOptions, type OtpAttempt, type PageOf,
@@ -50,21 +50,21 @@ export class KyselyStore implements Store {
     await this.db.updateTable('servers').set(patch).where('sid', '=', sid).execute();
   }
 
-  async createApiKey(row: ApiKeyRow): Promise<void> {
-    await this.db.insertInto('api_keys').values(row).execute();
+  async createApiKey(row: Omit<ApiKeyRow, 'revoked'>): Promise<void> {
+    await this.db.insertInto('api_keys').values({ ...row, revoked: null }).execute();
   }
 
   getApiKey(keyid: string): Promise<ApiKeyRow | undefined> {
     return this.q.first('getApiKey', (p: Slots<{ keyid: string }>) => this.db.selectFrom('api_keys').selectAll().where('keyid', '=', p('keyid')), { keyid });
   }
 
-  listApiKeys(sid: string): Promise<ApiKeyRow[]> {
-    return this.db.selectFrom('api_keys').selectAll().where('sid', '=', sid).orderBy('created').orderBy('keyid').execute();
+  listApiKeys(sid: string): Promise<Pick<ApiKeyRow, 'keyid' | 'created' | 'revoked'>[]> {
+    return this.db.selectFrom('api_keys').select(['keyid', 'created', 'revoked']).where('sid', '=', sid).orderBy('created').orderBy('keyid').execute();
   }
 
-  async deleteApiKey(sid: string, keyid: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('api_keys').where('sid', '=', sid).where('keyid', '=', keyid).executeTakeFirst();
-    return result.numDeletedRows === 1n;
+  async revokeApiKey(sid: string, keyid: string, now: number): Promise<boolean> {
+    const result = await this.db.updateTable('api_keys').set({ revoked: now }).where('sid', '=', sid).where('keyid', '=', keyid).where('revoked', 'is', null).executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 
   async createEnrolToken(row: EnrolTokenRow): Promise<void> {
@@ -283,20 +283,22 @@ export class KyselyStore implements Store {
     const columns = definedKeys(patch);
     if (columns.length === 0) return false;
     const changed = await this.q.affected(`updateSession:${sessionUpdateShape(columns, guard)}`, (p: Slots<SessionUpdateArgs>) =>
-      guardedSessionUpdate(this.db, columns, guard, p), sessionUpdateArgs(sid, hsid, patch, guard));
+      guardedSessionUpdate(this.db, columns, guard, p, this.dialect === 'postgres'), sessionUpdateArgs(sid, hsid, patch, guard));
     return changed === 1;
   }
 
   async updateSessionAndAccount(
-    sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard: SessionGuard,
+    sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, sessionGuard: Omit<SessionGuard, 'activeAccount'>,
     accountid: string, accountPatch: Partial<Omit<AccountRow, 'sid' | 'accountid'>>,
   ): Promise<boolean> {
+    // The account patched is the one that must be active: no caller can patch an account the guard did not check.
+    const guard: SessionGuard = { ...sessionGuard, activeAccount: accountid };
     const columns = definedKeys(patch);
     const accountColumns = definedKeys(accountPatch);
     // SQLite runs statements in-process, without a round trip: two cost what one does.
     if (this.dialect !== 'postgres' || columns.length === 0 || accountColumns.length === 0) {
       if (!(await this.updateSession(sid, hsid, patch, guard))) return false;
-      await this.updateAccount(sid, accountid, accountPatch);
+      if (accountColumns.length > 0) await this.updateAccount(sid, accountid, accountPatch);
       return true;
     }
     const args: SessionUpdateArgs = { ...sessionUpdateArgs(sid, hsid, patch, guard), $account: accountid };

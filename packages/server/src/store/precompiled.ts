@@ -47,6 +47,11 @@ export class PrecompiledQueries {
   }
 }
 
+/** The stand-ins for a patch's columns (named `prefix` + column), to build its statement once per shape. */
+export function slotted<A>(columns: string[], p: Slots<A>, prefix = ''): Record<string, unknown> {
+  return Object.fromEntries(columns.map((c) => [c, p(`${prefix}${c}` as keyof A & string)]));
+}
+
 /** A patch's shape: the names of the columns it sets (undefined values are left out, as Kysely does). */
 export function definedKeys(patch: object): string[] {
   return Object.entries(patch).filter(([, v]) => v !== undefined).map(([k]) => k);

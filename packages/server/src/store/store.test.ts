@@ -12,6 +12,8 @@ import { type AccountRow, DuplicateKeyError, type ServerRow, type SessionRow, ty
 
 interface Opened {
   store: Store;
+  /** PostgreSQL: the run's own schema. */
+  schema?: string;
   dispose(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ async function openPostgres(): Promise<Opened> {
   const store = new KyselyStore(await openDatabase(url, { schema }));
   return {
     store,
+    schema,
     async dispose() {
       await store.close();
       const client = new pg.Client({ connectionString: url });
@@ -121,24 +124,26 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
     describe('api keys', () => {
       it('stores a key by id and refuses a key for an unknown server', async () => {
         await store.createApiKey({ keyid: 'key-aaaaaaaaaaaa', sid: S1, hash: 'h1', created: T0 });
-        expect(await store.getApiKey('key-aaaaaaaaaaaa')).toEqual({ keyid: 'key-aaaaaaaaaaaa', sid: S1, hash: 'h1', created: T0 });
+        expect(await store.getApiKey('key-aaaaaaaaaaaa')).toEqual({ keyid: 'key-aaaaaaaaaaaa', sid: S1, hash: 'h1', created: T0, revoked: null });
         expect(await store.getApiKey('key-bbbbbbbbbbbb')).toBeUndefined();
         await expect(store.createApiKey({ keyid: 'key-cccccccccccc', sid: 'no-such-server', hash: 'h', created: T0 })).rejects.toThrow();
         await expect(store.createApiKey({ keyid: 'key-aaaaaaaaaaaa', sid: S2, hash: 'h2', created: T0 })).rejects.toThrow();
         expect((await store.getApiKey('key-aaaaaaaaaaaa'))?.sid).toBe(S1);
       });
 
-      it('lists a server\'s keys oldest first and deletes one only on its own server', async () => {
+      it('lists a server\'s keys oldest first, without hashes, and revokes one only on its own server, once', async () => {
         await store.createApiKey({ keyid: 'key-bbbbbbbbbbbb', sid: S1, hash: 'h2', created: T0 + 1 });
         await store.createApiKey({ keyid: 'key-aaaaaaaaaaaa', sid: S1, hash: 'h1', created: T0 });
         await store.createApiKey({ keyid: 'key-cccccccccccc', sid: S2, hash: 'h3', created: T0 });
-        expect((await store.listApiKeys(S1)).map((k) => k.keyid)).toEqual(['key-aaaaaaaaaaaa', 'key-bbbbbbbbbbbb']);
-        expect(await store.deleteApiKey(S2, 'key-aaaaaaaaaaaa')).toBe(false);
-        expect(await store.deleteApiKey(S1, 'key-aaaaaaaaaaaa')).toBe(true);
-        expect(await store.deleteApiKey(S1, 'key-aaaaaaaaaaaa')).toBe(false);
-        expect(await store.getApiKey('key-aaaaaaaaaaaa')).toBeUndefined();
-        expect((await store.listApiKeys(S1)).map((k) => k.keyid)).toEqual(['key-bbbbbbbbbbbb']);
-        expect((await store.listApiKeys(S2)).map((k) => k.keyid)).toEqual(['key-cccccccccccc']);
+        expect(await store.listApiKeys(S1)).toEqual([
+          { keyid: 'key-aaaaaaaaaaaa', created: T0, revoked: null }, { keyid: 'key-bbbbbbbbbbbb', created: T0 + 1, revoked: null },
+        ]);
+        expect(await store.revokeApiKey(S2, 'key-aaaaaaaaaaaa', T0 + 5)).toBe(false);
+        expect(await store.revokeApiKey(S1, 'key-aaaaaaaaaaaa', T0 + 5)).toBe(true);
+        expect(await store.revokeApiKey(S1, 'key-aaaaaaaaaaaa', T0 + 6)).toBe(false);
+        expect(await store.getApiKey('key-aaaaaaaaaaaa')).toMatchObject({ sid: S1, revoked: T0 + 5 });
+        expect((await store.listApiKeys(S1)).map((k) => k.revoked)).toEqual([T0 + 5, null]);
+        expect(await store.listApiKeys(S2)).toEqual([{ keyid: 'key-cccccccccccc', created: T0, revoked: null }]);
       });
     });
 
@@ -612,18 +617,18 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         const login = { state: 'loggedin', accountid: 'acct-0001', loggedin_at: T0 + 9, challenge: null };
         const accountPatch = { lastlogin: T0 + 9, lastpin: T0 + 9, pin_failures: 0 };
         // A stale challenge, a blocked account: neither row changes.
-        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c0', activeAccount: 'acct-0001' }, 'acct-0001', accountPatch)).toBe(false);
-        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c1', activeAccount: 'acct-0002' }, 'acct-0002', accountPatch)).toBe(false);
+        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c0' }, 'acct-0001', accountPatch)).toBe(false);
+        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c1' }, 'acct-0002', accountPatch)).toBe(false);
         expect((await store.getSession(S1, hsid(1)))?.state).toBe('scanned');
         expect((await store.getAccount(S1, 'acct-0001'))?.lastlogin).toBeNull();
         expect((await store.getAccount(S1, 'acct-0002'))?.lastlogin).toBeNull();
 
         await store.recordPinFailure(S1, 'acct-0001', 5);
-        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c1', activeAccount: 'acct-0001' }, 'acct-0001', accountPatch)).toBe(true);
+        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c1' }, 'acct-0001', accountPatch)).toBe(true);
         expect(await store.getSession(S1, hsid(1))).toMatchObject(login);
         expect(await store.getAccount(S1, 'acct-0001')).toMatchObject(accountPatch);
         // The same answer again (a replay) loses, and the account keeps the first login's time.
-        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c1', activeAccount: 'acct-0001' }, 'acct-0001', { lastlogin: T0 + 99 })).toBe(false);
+        expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c1' }, 'acct-0001', { lastlogin: T0 + 99 })).toBe(false);
         expect((await store.getAccount(S1, 'acct-0001'))?.lastlogin).toBe(T0 + 9);
       });
 
@@ -631,7 +636,7 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         await store.createAccount(accountRow(S1, 'acct-0001'));
         await store.ensureSession(sessionRow(S1, hsid(1), { state: 'scanned', challenge: 'c1' }));
         const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.updateSessionAndAccount(
-          S1, hsid(1), { state: 'loggedin', updated: T0 + i }, { states: PENDING, challenge: 'c1', activeAccount: 'acct-0001' }, 'acct-0001', { lastlogin: T0 + i },
+          S1, hsid(1), { state: 'loggedin', updated: T0 + i }, { states: PENDING, challenge: 'c1' }, 'acct-0001', { lastlogin: T0 + i },
         )));
         expect(results.filter(Boolean)).toHaveLength(1);
         const winner = results.indexOf(true);
@@ -769,4 +774,35 @@ storeSuite('SQLite', openSqlite);
 
 describe.skipIf(!PG_URL)('PostgreSQL', () => {
   storeSuite('PostgreSQL', openPostgres);
+});
+
+describe.skipIf(!PG_URL)('PostgreSQL: an approval racing a block or a delete', () => {
+  it('loses to an account change that commits while the approval waits for it (the guard locks the account row)', async () => {
+    const opened = await openPostgres();
+    const { store } = opened;
+    const other = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${opened.schema}` });
+    await other.connect();
+    try {
+      await store.createServer(serverRow(S1));
+      const changes = ['update accounts set blocked = 1 where accountid = $1', 'delete from accounts where accountid = $1'];
+      for (const [i, change] of changes.entries()) {
+        const accountid = `acct-race-${i}`;
+        await store.createAccount(accountRow(S1, accountid));
+        await store.ensureSession(sessionRow(S1, hsid(i), { state: 'scanned', challenge: 'c1' }));
+        // Another administrator's transaction blocks (or deletes) the account and has not committed yet.
+        await other.query('begin');
+        await other.query(change, [accountid]);
+        const approval = store.updateSessionAndAccount(S1, hsid(i), { state: 'loggedin', accountid }, { states: PENDING, challenge: 'c1' }, accountid, { lastlogin: T0 });
+        const single = store.updateSession(S1, hsid(i), { state: 'loggedin', accountid }, { states: PENDING, challenge: 'c1', activeAccount: accountid });
+        await new Promise((r) => setTimeout(r, 200));
+        await other.query('commit');
+        expect(await approval).toBe(false);
+        expect(await single).toBe(false);
+        expect((await store.getSession(S1, hsid(i)))?.state).toBe('scanned');
+      }
+    } finally {
+      await other.end();
+      await opened.dispose();
+    }
+  });
 });

@@ -69,12 +69,12 @@ export interface Store {
   listServers(): Promise<ServerRow[]>;
   updateServer(sid: string, patch: Partial<Omit<ServerRow, 'sid'>>): Promise<void>;
 
-  createApiKey(row: ApiKeyRow): Promise<void>;
+  createApiKey(row: Omit<ApiKeyRow, 'revoked'>): Promise<void>;
   getApiKey(keyid: string): Promise<ApiKeyRow | undefined>;
-  /** The server's keys, oldest first. */
-  listApiKeys(sid: string): Promise<ApiKeyRow[]>;
-  /** False when the server has no such key. */
-  deleteApiKey(sid: string, keyid: string): Promise<boolean>;
+  /** The server's keys, revoked ones too, oldest first; never their hashes. */
+  listApiKeys(sid: string): Promise<Pick<ApiKeyRow, 'keyid' | 'created' | 'revoked'>[]>;
+  /** Marks the key revoked at `now`; false when the server has no such key that is not revoked already. */
+  revokeApiKey(sid: string, keyid: string, now: number): Promise<boolean>;
 
   createEnrolToken(row: EnrolTokenRow): Promise<void>;
   getEnrolToken(tokenHash: string): Promise<EnrolTokenRow | undefined>;
@@ -123,11 +123,12 @@ export interface Store {
   getAccountAndSession(sid: string, accountid: string, hsid: string): Promise<{ account: AccountRow | undefined; session: SessionRow | undefined }>;
   updateSession(sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard?: SessionGuard): Promise<boolean>;
   /**
-   * `updateSession` and, only when it changed the session, `updateAccount` with `accountPatch` (a login's
-   * `lastlogin`): on PostgreSQL one statement. Returns whether the session changed.
+   * `updateSession` guarded by `guard` and by the account being active (`activeAccount`), and, only when that
+   * changed the session, `updateAccount` with `accountPatch` (a login's `lastlogin`): on PostgreSQL one statement.
+   * Returns whether the session changed.
    */
   updateSessionAndAccount(
-    sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard: SessionGuard,
+    sid: string, hsid: string, patch: Partial<Omit<SessionRow, 'sid' | 'hsid'>>, guard: Omit<SessionGuard, 'activeAccount'>,
     accountid: string, accountPatch: Partial<Omit<AccountRow, 'sid' | 'accountid'>>,
   ): Promise<boolean>;
   /**
