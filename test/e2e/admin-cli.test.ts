@@ -90,6 +90,8 @@ describe('tapin admin commands share the database with tapin serve', () => {
       expect(attempt.code).toBe(1);
       expect(attempt.stderr.trim()).toBe('tapin: This virtual server has no such API key, or it is revoked already. (api_key_not_found)');
     }
+    // A key id may begin with '-' (base64url): it is still taken as the key id, not as an unknown option.
+    expect((await fails(`-${'A'.repeat(15)}`, '--sid', sid)).stderr).toContain('(api_key_not_found)');
     const mangled = await fails(`Bearer ${created['apiKey']!}x`, '--sid', sid);
     expect(mangled.code).toBe(1);
     expect(mangled.stderr).toContain('(bad_request)');

@@ -129,5 +129,7 @@ describe('continuous authentication', () => {
     expect(ended.map((hsid) => history.find((h) => h.hsid === hsid)?.status)).toEqual(['LOGGED_OUT', 'LOGGED_OUT']);
     // Nothing left to log out.
     expect((await device(phone.path, 'logout', ended[1]!)).error).toMatchObject({ code: 'session_not_found' });
+    // A handle may begin with '-' (base64url): it is still taken as the handle, not as an unknown option.
+    expect((await device(phone.path, 'logout', `-${'A'.repeat(21)}`)).error).toMatchObject({ code: 'session_not_found' });
   }, 40_000);
 });

@@ -167,6 +167,8 @@ apikey
   .command('revoke')
   .description('Revoke an API key, named by its id or given whole; running servers refuse it within a second')
   .argument('<key>', 'the key id (see apikey list) or the whole key')
+  // A key id is base64url and may begin with '-': it is the argument, not an unknown option.
+  .allowUnknownOption()
   .requiredOption('--sid <sid>', 'the virtual server')
   .option('--db <url>', 'database (default: $TAPIN_DATABASE_URL or ./tapin.db)')
   .option('--json', 'print JSON', false)

@@ -304,6 +304,8 @@ program
   .command('logout')
   .description('Log out a session this phone logged in')
   .argument('<hsid>', 'the session handle (see `sessions`)')
+  // A handle is base64url and may begin with '-': it is the argument, not an unknown option.
+  .allowUnknownOption()
   .action(async (hsid: string) => {
     const store = new FileStore(globals().home);
     await new TapinSDK({ storage: store, keys: store }).logout(hsid);
