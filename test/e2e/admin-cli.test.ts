@@ -96,7 +96,15 @@ describe('tapin admin commands share the database with tapin serve', () => {
     expect(mangled.code).toBe(1);
     expect(mangled.stderr).toContain('(bad_request)');
     expect(mangled.stderr).not.toContain(created['apiKey']!.split('.')[2]);
-    const text = (await exec(process.execPath, [TAPIN_CLI, 'apikey', 'revoke', keyidOf(created['apiKey']!), '--sid', sid, '--db', db])).stdout;
+    // `-` reads the key from stdin, so that it shows neither in shell history nor in ps.
+    const piped = execFile(process.execPath, [TAPIN_CLI, 'apikey', 'revoke', '-', '--sid', sid, '--db', db]);
+    piped.stdin!.end(`${created['apiKey']!}\n`);
+    const text = await new Promise<string>((resolve, reject) => {
+      let stdout = '';
+      piped.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+      piped.once('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`exit ${code}`))));
+    });
+    expect(text).toContain(`Revoked API key ${keyidOf(created['apiKey']!)}`);
     expect(text).toContain(`has no valid API key left: create one with tapin apikey create --sid ${sid}`);
   });
 

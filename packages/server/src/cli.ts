@@ -166,20 +166,33 @@ apikey
 apikey
   .command('revoke')
   .description('Revoke an API key, named by its id or given whole; running servers refuse it within a second')
-  .argument('<key>', 'the key id (see apikey list) or the whole key')
+  .argument('<key>', "the key id (see apikey list), the whole key, or - to read either from stdin (keeps a key out of shell history and ps)")
   // A key id is base64url and may begin with '-': it is the argument, not an unknown option.
   .allowUnknownOption()
   .requiredOption('--sid <sid>', 'the virtual server')
   .option('--db <url>', 'database (default: $TAPIN_DATABASE_URL or ./tapin.db)')
   .option('--json', 'print JSON', false)
   .action(async (key: string, opts: { sid: string; db?: string; json: boolean }) => {
-    const { keyid, keysLeft } = await withContext(dbOf(opts), (ctx) => revokeApiKey(ctx, opts.sid, key));
+    const given = key === '-' ? (await readStdin()).trim() : key;
+    const { keyid, keysLeft } = await withContext(dbOf(opts), (ctx) => revokeApiKey(ctx, opts.sid, given));
     if (opts.json) process.stdout.write(`${JSON.stringify({ sid: opts.sid, revoked: keyid, keysLeft })}\n`);
     else {
       const after = keysLeft === 0 ? `\n${opts.sid} has no valid API key left: create one with tapin apikey create --sid ${opts.sid}` : '';
       process.stdout.write(`Revoked API key ${keyid} of ${opts.sid}; running servers refuse it within a second.${after}\n`);
     }
   });
+
+/** All of stdin, up to 4 KiB (a key is 77 characters; more is not a key). */
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 4096) throw new InvalidArgumentError('stdin holds more than a key');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 program.parseAsync().catch((err: unknown) => {
   // A person at a terminal gets one clear line, not a stack trace.
