@@ -3,13 +3,13 @@ import { newApiKey, parseApiKey } from '../crypto/api-keys.js';
 import type { ServiceContext } from './context.js';
 
 /** Reads the row itself rather than through requireServer's cache: virtual-servers.ts uses this module. */
-async function requireServer(ctx: ServiceContext, sid: string): Promise<void> {
+async function requireKnownServer(ctx: ServiceContext, sid: string): Promise<void> {
   if (!(await ctx.store.getServer(sid))) throw new TapinError('server_not_found');
 }
 
 /** A new API key for the server: the whole key is returned once, only a hash of its secret is stored. */
 export async function createApiKey(ctx: ServiceContext, sid: string): Promise<string> {
-  await requireServer(ctx, sid);
+  await requireKnownServer(ctx, sid);
   const key = newApiKey();
   await ctx.store.createApiKey({ keyid: key.keyid, sid, hash: key.hash, created: ctx.now() });
   return key.key;
@@ -27,7 +27,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 /** The server's API keys by id (the middle part of `tapin.<keyid>.<secret>`), revoked ones too; never a secret or its hash. */
 export async function listApiKeys(ctx: ServiceContext, sid: string): Promise<ApiKeyInfo[]> {
-  await requireServer(ctx, sid);
+  await requireKnownServer(ctx, sid);
   return (await ctx.store.listApiKeys(sid)).map((k) => ({ keyid: k.keyid, created: iso(k.created), revoked: k.revoked === null ? null : iso(k.revoked) }));
 }
 
@@ -37,7 +37,7 @@ export async function listApiKeys(ctx: ServiceContext, sid: string): Promise<Api
  * a key's row (see business-auth.ts).
  */
 export async function revokeApiKey(ctx: ServiceContext, sid: string, key: string): Promise<{ keyid: string; keysLeft: number }> {
-  await requireServer(ctx, sid);
+  await requireKnownServer(ctx, sid);
   // Something shaped like a whole key that does not parse (a stray `Bearer `, quotes, a typo) must not be taken for
   // a key id: the secret in it would travel to the database as one.
   const keyid = key.startsWith('tapin.') || key.includes(' ') ? parseApiKey(key.trim())?.keyid : key;
