@@ -24,6 +24,8 @@ const seconds = wholeNumber(1, 86_400, 'a whole number of seconds from 1 to 8640
 const sweepMs = wholeNumber(50, 60_000, 'a whole number of milliseconds from 50 to 60000');
 const blockSeconds = wholeNumber(0, 7 * 86_400, 'a whole number of seconds from 0 to 604800 (7 days)');
 const perMinute = wholeNumber(1, 1_000_000, 'a whole number from 1 to 1000000');
+const poolSize = wholeNumber(1, 1000, 'a whole number of connections from 1 to 1000');
+const envPoolSize = wholeNumber(1, 1000, 'TAPIN_DB_POOL must be a whole number of connections from 1 to 1000');
 
 /** Admin commands open the same database as `serve`, do one thing and close it again. */
 async function withContext<T>(db: string, fn: (ctx: Awaited<ReturnType<typeof createContext>>['ctx']) => Promise<T>): Promise<T> {
@@ -55,6 +57,7 @@ program
       'else only from these comma-separated addresses/CIDRs (e.g. 10.0.0.0/8)',
     false,
   )
+  .option('--db-pool <connections>', 'PostgreSQL: the most connections this instance opens for its queries; size max_connections for instances × (this + 5) (default: $TAPIN_DB_POOL or 10)', poolSize)
   .option('--redis <url>', 'redis://… shared by several instances: session events (pub/sub) and failure counters (default: $TAPIN_REDIS_URL; without it PostgreSQL shares them with LISTEN/NOTIFY and a table)', process.env['TAPIN_REDIS_URL'])
   .option('--redis-prefix <prefix>', 'put before every Redis channel and key, so that deployments can share one Redis', process.env['TAPIN_REDIS_PREFIX'] ?? 'tapin:')
   .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); needs --tls-key. Phones need HTTPS to install the app')
@@ -65,10 +68,13 @@ program
   .option('--push-ip-limit <count>', 'push logins (provokes) one client IP may ask for per virtual server per minute, then 429 push_rate_limited', perMinute, 30)
   .option('--json', 'print the startup facts as one JSON line (for scripts)', false)
   .action(async (opts: {
-    port: number; host: string; db?: string; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean | string; redis?: string; redisPrefix: string;
+    port: number; host: string; db?: string; dbPool?: number; publicUrl?: string; keyFile?: string; logLevel: string; trustProxy: boolean | string; redis?: string; redisPrefix: string;
     sessionLifetime: number; sweepInterval: number; pushBlock: number; pushIpLimit: number; json: boolean; tlsCert?: string; tlsKey?: string;
   }) => {
     if ((opts.tlsCert === undefined) !== (opts.tlsKey === undefined)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+    // Read here rather than as the option's default, so that a bad value is reported like a bad --db-pool.
+    const envPool = process.env['TAPIN_DB_POOL'];
+    const dbPool = opts.dbPool ?? (envPool ? envPoolSize(envPool) : undefined);
     const read = (file: string, what: string) => {
       try {
         return readFileSync(file);
@@ -79,7 +85,7 @@ program
     const https = opts.tlsCert && opts.tlsKey ? { cert: read(opts.tlsCert, 'certificate'), key: read(opts.tlsKey, 'key') } : undefined;
     const running = await startServer({
       https,
-      db: dbOf(opts), port: opts.port, host: opts.host, publicUrl: opts.publicUrl, keyFile: opts.keyFile,
+      db: dbOf(opts), dbPool, port: opts.port, host: opts.host, publicUrl: opts.publicUrl, keyFile: opts.keyFile,
       trustProxy: opts.trustProxy, redis: opts.redis || undefined, redisPrefix: opts.redisPrefix,
       lifetimes: { sessionMs: opts.sessionLifetime * 1000, pushBlockMs: opts.pushBlock * 1000 }, sweepIntervalMs: opts.sweepInterval,
       ipPushesPerMinute: opts.pushIpLimit,

@@ -17,6 +17,8 @@ import { KyselyStore } from './store/kysely-store.js';
 export interface ContextOptions {
   /** SQLite file, `:memory:`, or postgres://… */
   db: string;
+  /** PostgreSQL: the most connections the store's pool opens (default 10). */
+  dbPool?: number | undefined;
   publicUrl: string;
   /** Where the master key lives; default: next to the SQLite file, or ./tapin.key for PostgreSQL. */
   keyFile?: string | undefined;
@@ -53,7 +55,7 @@ export interface CreatedContext {
 
 /** Opens the database (and Redis, if named) and builds what the services share. The caller closes `ctx.store` and `ctx.bus`. */
 export async function createContext(options: ContextOptions): Promise<CreatedContext> {
-  const handle = await openDatabase(options.db);
+  const handle = await openDatabase(options.db, options.dbPool === undefined ? {} : { poolSize: options.dbPool });
   let box: SecretBox;
   let keyCreated: string | undefined;
   try {

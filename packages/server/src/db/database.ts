@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler } from 'kysely';
 import pg from 'pg';
@@ -94,6 +95,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
+    // pg_stat_activity then tells an operator which instance holds which connections.
+    application_name: `tapin@${hostname()}/${process.pid}`.slice(0, 63),
     types,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
