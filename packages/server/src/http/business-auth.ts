@@ -7,8 +7,8 @@ import type { ApiKeyRow } from '../store/store.js';
 import { checkNotLimited } from './client-ip.js';
 
 /**
- * Every business call reads its key's row, and rows never change once written, so a row found is kept for a
- * second: a revocation (`tapin apikey revoke`) takes up to that second to reach every instance. The secret is
+ * Every business call reads its key's row, and a row changes only when its key is revoked, so a row found is kept
+ * for a second: a revocation (`tapin apikey revoke`) takes up to that second to reach every instance. The secret is
  * still checked against the stored hash on every call.
  */
 const apiKeyCache = perContext<ServiceContext, ApiKeyRow>(() => new ExpiringCache(1000));
