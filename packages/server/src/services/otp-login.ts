@@ -1,4 +1,5 @@
 import { type LoginStatus, SERVER_FLAGS, TapinError, matchOtpCode, parseOtp } from '@tapin/protocol';
+import { nodeHmacSha256 } from '../crypto/hashes.js';
 import type { SessionRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 import { PENDING_STATES, effectiveState, ensureSession, isPending, loginStatus, newSession } from './sessions.js';
@@ -20,7 +21,7 @@ export const ACCOUNT_OTP_WINDOW_MS = 3600_000;
 export function checkOtp(typed: string, account: { otpkey: Uint8Array; otpref: number }, sid: string, hsid: string, now: number): number | undefined {
   const parsed = parseOtp(typed);
   if (!parsed || parsed.otpref !== account.otpref) return undefined;
-  return matchOtpCode(account.otpkey, sid, hsid, parsed.code, now);
+  return matchOtpCode(account.otpkey, sid, hsid, parsed.code, now, nodeHmacSha256);
 }
 
 // One answer for a wrong reference and a wrong code, so that nobody learns which half was wrong.

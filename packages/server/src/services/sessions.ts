@@ -2,6 +2,7 @@ import {
   type LoginStatus, type SessionInfo, type SessionState, type UserContext, MAX_CONTEXT_BYTES, TapinError,
   buildLoginUrl, deriveHsid, isValidNonce, utf8Encode,
 } from '@tapin/protocol';
+import { nodeSha256 } from '../crypto/hashes.js';
 import type { SessionRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 import { canProvoke } from './push-login.js';
@@ -25,7 +26,7 @@ export function effectiveState(row: SessionRow, now: number): SessionState {
 
 export function hsidForNonce(sid: string, nonce: unknown): string {
   if (!isValidNonce(nonce)) throw new TapinError('invalid_nonce');
-  return deriveHsid(sid, nonce);
+  return deriveHsid(sid, nonce, nodeSha256);
 }
 
 /** A session springs into being on the first business call that presents its nonce (DESIGN §2). */
