@@ -1,6 +1,6 @@
 import { type LoginStatus, SERVER_FLAGS, TapinError, matchOtpCode, parseOtp } from '@tapin/protocol';
 import { nodeHmacSha256 } from '../crypto/hashes.js';
-import type { AccountRow, SessionRow } from '../store/store.js';
+import type { SessionRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 import { PENDING_STATES, effectiveState, ensureSession, isPending, loginStatus, newSession } from './sessions.js';
 import { requireServer, serverFlags } from './virtual-servers.js';
@@ -37,70 +37,51 @@ function requirePending(row: SessionRow, now: number): void {
   if (!isPending(row)) throw new TapinError('session_state', `The session is ${state}.`);
 }
 
-/** Whether the session can still take a code, or why not. A row that is gone was purged, which only ended sessions are. */
-function requireOpenSession(row: SessionRow | undefined, now: number): void {
-  if (!row) throw new TapinError('session_expired');
-  requirePending(row, now);
-  if (row.otp_failures >= MAX_SESSION_OTP_FAILURES) throw sessionLocked();
-}
-
-/** The end of the account's lock, or undefined while it can take codes (the SQL of `accountOtpOpen` says the same). */
-function accountLockedUntil(account: AccountRow, now: number): number | undefined {
-  const window = account.otp_window;
-  if (window === null || window <= now - ACCOUNT_OTP_WINDOW_MS || account.otp_failures < MAX_ACCOUNT_OTP_FAILURES) return undefined;
-  return window + ACCOUNT_OTP_WINDOW_MS;
-}
-
-/**
- * Only wrong codes count: each is counted before it is answered, in a statement that refuses at the limit, and a
- * right code logs in only by a statement that requires the session and the account to be under their limits. So
- * however many guesses arrive at once, no more than the limit of them can be wrong and answered as such, and a
- * right one among them wins only if it comes within the limit, as if they had come one by one. A locked session
- * or account is answered from what is stored before the code is looked at, so a locked answer says nothing about
- * the code.
- */
 export async function otpLogin(ctx: ServiceContext, sid: string, hsid: string, typed: string): Promise<LoginStatus> {
   const server = await requireServer(ctx, sid);
   if (!serverFlags(server).includes(SERVER_FLAGS.ENABLE_OTP)) throw new TapinError('otp_disabled');
   const now = ctx.now();
   const parsed = parseOtp(typed);
   if (!parsed) {
-    // Not even the shape of a code: a typo, not a guess, so it counts as nothing.
+    // Not even the shape of a code: a typo, not a guess, so it costs no attempt.
     requirePending(await ensureSession(ctx, sid, hsid), now);
     throw invalid();
   }
 
-  const [session, account] = await Promise.all([ctx.store.getSession(sid, hsid), ctx.store.findAccountByOtpref(sid, parsed.otpref)]);
-  if (session) requireOpenSession(session, now);
-  const lockedUntil = account && accountLockedUntil(account, now);
-  if (lockedUntil !== undefined) throw accountLocked(lockedUntil, now);
-  const right = account !== undefined
-    && checkOtp(typed, { otpkey: ctx.box.open(account.otp_key_enc, `otp-key:${sid}:${account.accountid}`), otpref: account.otpref }, sid, hsid, now) !== undefined;
-  if (!right) throw await countWrongCode(ctx, sid, hsid, account, now);
-  // Checked after the code, so that only the holder of a right code learns that the account is blocked.
-  if (account.blocked) throw new TapinError('account_blocked');
-  return logIn(ctx, session ?? (await ctx.store.ensureSession(newSession(ctx, sid, hsid))), account, now);
-}
-
-/** Counts a wrong code on the session, then on the account, and returns the answer to give. */
-async function countWrongCode(ctx: ServiceContext, sid: string, hsid: string, account: AccountRow | undefined, now: number): Promise<TapinError> {
-  const row = await ctx.store.takeSessionOtpAttempt(newSession(ctx, sid, hsid), MAX_SESSION_OTP_FAILURES, now, PENDING_STATES);
+  // Attempts are taken before the code is checked, so that many guesses sent at once cannot overrun the limits.
+  // The session's attempt is taken only while it is pending (creating it if this call is the first to name it);
+  // finding the account does not depend on it, so both go at once.
+  const [row, account] = await Promise.all([
+    ctx.store.takeSessionOtpAttempt(newSession(ctx, sid, hsid), MAX_SESSION_OTP_FAILURES, now, PENDING_STATES),
+    ctx.store.findAccountByOtpref(sid, parsed.otpref),
+  ]);
   if (!row) {
-    // Refused: the session ended, expired or reached its limit since it was read. Say which.
-    requireOpenSession(await ctx.store.getSession(sid, hsid), now);
-    return sessionLocked();
+    // The upsert does not say which guard refused (state, expiry or count): read the row once to answer as before,
+    // the session's state first, then the lock. A row gone by now was purged, which only ended sessions are.
+    const current = await ctx.store.getSession(sid, hsid);
+    if (!current) throw new TapinError('session_expired');
+    requirePending(current, now);
+    throw sessionLocked();
   }
-  // The account counts only codes that its session counted: one session's burst of guesses cannot lock the account.
-  const attempt = account && (await ctx.store.takeAccountOtpAttempt(sid, account.accountid, now, ACCOUNT_OTP_WINDOW_MS, MAX_ACCOUNT_OTP_FAILURES));
-  if (row.otp_failures >= MAX_SESSION_OTP_FAILURES) return sessionLocked();
-  if (account && !attempt) return accountLocked((account.otp_window ?? now) + ACCOUNT_OTP_WINDOW_MS, now);
-  if (attempt && attempt.count >= MAX_ACCOUNT_OTP_FAILURES) return accountLocked(attempt.window + ACCOUNT_OTP_WINDOW_MS, now);
-  return invalid();
-}
+  const sessionCount = row.otp_failures;
+  const wrong = (accountCount = 0, window = 0) => {
+    if (sessionCount >= MAX_SESSION_OTP_FAILURES) return sessionLocked();
+    if (accountCount >= MAX_ACCOUNT_OTP_FAILURES) return accountLocked(window + ACCOUNT_OTP_WINDOW_MS, now);
+    return invalid();
+  };
+  if (!account) throw wrong();
+  const attempt = await ctx.store.takeAccountOtpAttempt(sid, account.accountid, now, ACCOUNT_OTP_WINDOW_MS, MAX_ACCOUNT_OTP_FAILURES);
+  // Locked: even the right code is refused until the window ends.
+  if (!attempt) throw accountLocked((account.otp_window ?? now) + ACCOUNT_OTP_WINDOW_MS, now);
 
-/** A right code: the session logs in, if it and the account are still under their limits, and the account records it. */
-async function logIn(ctx: ServiceContext, row: SessionRow, account: AccountRow, now: number): Promise<LoginStatus> {
-  const { sid, hsid } = row;
+  const otpkey = ctx.box.open(account.otp_key_enc, `otp-key:${sid}:${account.accountid}`);
+  if (checkOtp(typed, { otpkey, otpref: account.otpref }, sid, hsid, now) === undefined) throw wrong(attempt.count, attempt.window);
+  // Checked after the code, so that only the holder of a right code learns that the account is blocked.
+  if (account.blocked) {
+    await ctx.store.returnAccountOtpAttempt(sid, account.accountid, attempt.window);
+    throw new TapinError('account_blocked');
+  }
+
   // Leaving the pending state is what makes the code single-use: the same code on this session now meets session_state.
   // No proof is kept (an OTP is a shared secret, so it proves nothing to a third party) and no ping deadline is set:
   // the phone is offline, so the login is one-shot.
@@ -108,19 +89,16 @@ async function logIn(ctx: ServiceContext, row: SessionRow, account: AccountRow, 
     state: 'loggedin', accountid: account.accountid, userid: account.userid, otplogin: 1, proof: null, loggedin_at: now,
     challenge: null, ping_deadline: null, updated: now,
   } satisfies Partial<SessionRow>;
-  const guard = {
-    states: PENDING_STATES, otpFailuresBelow: MAX_SESSION_OTP_FAILURES, accountOtpOpen: { over: now - ACCOUNT_OTP_WINDOW_MS, max: MAX_ACCOUNT_OTP_FAILURES },
-  };
-  if (!(await ctx.store.updateSessionAndAccount(sid, hsid, patch, guard, account.accountid, { lastlogin: now }))) {
-    // Something changed since the rows were read: the session ended or reached its limit, or the account was
-    // blocked, deleted or locked.
-    const current = await ctx.store.getAccountAndSession(sid, account.accountid, hsid);
-    requireOpenSession(current.session, now);
-    if (!current.account) throw new TapinError('account_not_found');
-    if (current.account.blocked) throw new TapinError('account_blocked');
-    const until = accountLockedUntil(current.account, now);
-    throw until === undefined ? new TapinError('session_state') : accountLocked(until, now);
+  const changed = await ctx.store.updateSession(sid, hsid, patch, { states: PENDING_STATES, activeAccount: account.accountid });
+  // A right code was no failure, whether or not the login then lost a race: its attempt goes back either way,
+  // together with the login's time when there was one.
+  await ctx.store.returnAccountOtpAttempt(sid, account.accountid, attempt.window, changed ? now : undefined);
+  if (!changed) {
+    const current = await ctx.store.getAccount(sid, account.accountid);
+    if (!current || current.blocked) throw new TapinError(current ? 'account_blocked' : 'account_not_found');
+    throw new TapinError('session_state');
   }
   await ctx.bus.publish({ sid, hsid, type: 'LOGIN' });
+  // The guarded update succeeded, so the row now is the one the attempt returned plus the patch.
   return loginStatus(ctx, { ...row, ...patch });
 }

@@ -175,6 +175,29 @@ export class KyselyStore implements Store {
     return row && row.otp_window !== null ? { count: row.otp_failures, window: row.otp_window } : undefined;
   }
 
+  async returnAccountOtpAttempt(sid: string, accountid: string, window: number, lastlogin?: number): Promise<void> {
+    type Args = { sid: string; accountid: string; window: number; lastlogin: number };
+    // Only into the window it was taken from: a new window starts with nothing to give back (and never below 0).
+    const givesBack = (eb: ExpressionBuilder<Database, 'accounts'>, p: Slots<Args>) => eb.and([eb('otp_window', '=', p('window')), eb('otp_failures', '>', 0)]);
+    if (lastlogin === undefined) {
+      await this.q.execute('returnAccountOtpAttempt', (p: Slots<Args>) => this.db
+        .updateTable('accounts')
+        .set((eb) => ({ otp_failures: eb('otp_failures', '-', 1) }))
+        .where('sid', '=', p('sid'))
+        .where('accountid', '=', p('accountid'))
+        .where((eb) => givesBack(eb, p)), { sid, accountid, window, lastlogin: 0 });
+      return;
+    }
+    await this.q.execute('returnAccountOtpAttempt+lastlogin', (p: Slots<Args>) => this.db
+      .updateTable('accounts')
+      .set((eb) => ({
+        otp_failures: eb.case().when(givesBack(eb, p)).then(eb('otp_failures', '-', 1)).else(eb.ref('otp_failures')).end(),
+        lastlogin: p('lastlogin'),
+      }))
+      .where('sid', '=', p('sid'))
+      .where('accountid', '=', p('accountid')), { sid, accountid, window, lastlogin });
+  }
+
   async ensureUser(sid: string, userid: string, now: number): Promise<void> {
     await this.db
       .insertInto('users')

@@ -6,17 +6,13 @@ import type { AccountRow, SessionGuard, SessionRow } from './store.js';
 /** The arguments of a guarded session update: the patch's columns by name, the key and the guard's values with a `$`. */
 export type SessionUpdateArgs = Record<string, unknown> & {
   $sid: string; $hsid: string; $challenge?: string; $accountid?: string; $aliveAt?: number; $active?: string;
-  $otpBelow?: number; $otpOver?: number; $otpMax?: number;
   /** The account that `sessionAndAccountUpdate` patches; its columns' values are named `account.<column>`. */
   $account?: string;
 };
 
 export function sessionUpdateArgs(sid: string, hsid: string, patch: object, guard: SessionGuard): SessionUpdateArgs {
-  const { challenge, accountid, aliveAt, activeAccount, otpFailuresBelow, accountOtpOpen } = guard;
-  return {
-    ...patch, $sid: sid, $hsid: hsid, $challenge: challenge, $accountid: accountid, $aliveAt: aliveAt, $active: activeAccount,
-    $otpBelow: otpFailuresBelow, $otpOver: accountOtpOpen?.over, $otpMax: accountOtpOpen?.max,
-  };
+  const { challenge, accountid, aliveAt, activeAccount } = guard;
+  return { ...patch, $sid: sid, $hsid: hsid, $challenge: challenge, $accountid: accountid, $aliveAt: aliveAt, $active: activeAccount };
 }
 
 /**
@@ -24,11 +20,8 @@ export function sessionUpdateArgs(sid: string, hsid: string, patch: object, guar
  * the text, as they come from a few fixed lists).
  */
 export function sessionUpdateShape(columns: string[], guard: SessionGuard): string {
-  const { states, challenge, accountid, aliveAt, activeAccount, otpFailuresBelow, accountOtpOpen } = guard;
-  return [
-    columns.join(','), states?.join(',') ?? '', challenge !== undefined, accountid !== undefined, aliveAt !== undefined, activeAccount !== undefined,
-    otpFailuresBelow !== undefined, accountOtpOpen !== undefined,
-  ].join('|');
+  const { states, challenge, accountid, aliveAt, activeAccount } = guard;
+  return [columns.join(','), states?.join(',') ?? '', challenge !== undefined, accountid !== undefined, aliveAt !== undefined, activeAccount !== undefined].join('|');
 }
 
 /**
@@ -43,13 +36,9 @@ export function guardedSessionUpdate(db: QueryCreator<Database>, columns: string
   if (guard.challenge !== undefined) q = q.where('challenge', '=', p('$challenge')!);
   if (guard.accountid !== undefined) q = q.where('accountid', '=', p('$accountid')!);
   if (guard.aliveAt !== undefined) q = q.where((eb) => eb.or([eb('ping_deadline', 'is', null), eb('ping_deadline', '>', p('$aliveAt')!)]));
-  if (guard.otpFailuresBelow !== undefined) q = q.where('otp_failures', '<', p('$otpBelow')!);
   if (guard.activeAccount !== undefined) {
     q = q.where((eb) => {
-      let active = eb.selectFrom('accounts').select('accountid').where('accounts.sid', '=', p('$sid')).where('accounts.accountid', '=', p('$active')!).where('accounts.blocked', '=', 0);
-      if (guard.accountOtpOpen) {
-        active = active.where((a) => a.or([a('accounts.otp_window', 'is', null), a('accounts.otp_window', '<=', p('$otpOver')!), a('accounts.otp_failures', '<', p('$otpMax')!)]));
-      }
+      const active = eb.selectFrom('accounts').select('accountid').where('accounts.sid', '=', p('$sid')).where('accounts.accountid', '=', p('$active')!).where('accounts.blocked', '=', 0);
       // NO KEY UPDATE, not SHARE: two answers that each held a share lock and then updated the account would deadlock.
       return eb.exists(lockAccount ? active.forNoKeyUpdate() : active);
     });

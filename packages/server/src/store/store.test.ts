@@ -323,6 +323,34 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 1, otp_window: T0 + 1 + HOUR });
       });
 
+      it('returnAccountOtpAttempt gives an attempt back into its own window only', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        const first = await store.takeAccountOtpAttempt(S1, 'acct-0001', T0, HOUR, 10);
+        await store.takeAccountOtpAttempt(S1, 'acct-0001', T0 + 1, HOUR, 10);
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', first!.window);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 1, otp_window: T0 });
+        // A window that has been replaced gets nothing back; the count never goes below zero.
+        await store.takeAccountOtpAttempt(S1, 'acct-0001', T0 + HOUR, HOUR, 10);
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', T0);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 1, otp_window: T0 + HOUR });
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', T0 + HOUR);
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', T0 + HOUR);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 0, otp_window: T0 + HOUR });
+      });
+
+      it('returnAccountOtpAttempt with a login time records it in the same step, into its own window only', async () => {
+        await store.createAccount(accountRow(S1, 'acct-0001'));
+        const first = await store.takeAccountOtpAttempt(S1, 'acct-0001', T0, HOUR, 10);
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', first!.window, T0 + 5);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 0, otp_window: T0, lastlogin: T0 + 5 });
+        // Nothing left to give back: the count stays at zero, the login time is still recorded.
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', T0, T0 + 6);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 0, lastlogin: T0 + 6 });
+        await store.takeAccountOtpAttempt(S1, 'acct-0001', T0 + HOUR, HOUR, 10);
+        await store.returnAccountOtpAttempt(S1, 'acct-0001', T0, T0 + HOUR + 1);
+        expect(await store.getAccount(S1, 'acct-0001')).toMatchObject({ otp_failures: 1, otp_window: T0 + HOUR, lastlogin: T0 + HOUR + 1 });
+      });
+
       it('lets no more than the maximum of many concurrent attempts through', async () => {
         await store.createAccount(accountRow(S1, 'acct-0001'));
         const taken = await Promise.all(Array.from({ length: 25 }, () => store.takeAccountOtpAttempt(S1, 'acct-0001', T0, HOUR, 10)));
@@ -602,33 +630,6 @@ function storeSuite(name: string, open: () => Promise<Opened>): void {
         // The same answer again (a replay) loses, and the account keeps the first login's time.
         expect(await store.updateSessionAndAccount(S1, hsid(1), login, { states: PENDING, challenge: 'c1' }, 'acct-0001', { lastlogin: T0 + 99 })).toBe(false);
         expect((await store.getAccount(S1, 'acct-0001'))?.lastlogin).toBe(T0 + 9);
-      });
-
-      it('updateSessionAndAccount with the offline-code guards: the session under its limit, the account not locked', async () => {
-        const HOUR = 3_600_000;
-        const over = T0 - HOUR;
-        await store.createAccount(accountRow(S1, 'acct-0001'));
-        await store.ensureSession(sessionRow(S1, hsid(1)));
-        await store.ensureSession(sessionRow(S1, hsid(2)));
-        const login = (n: number) => store.updateSessionAndAccount(
-          S1, hsid(n), { state: 'loggedin', accountid: 'acct-0001', updated: T0 + n }, { states: PENDING, otpFailuresBelow: 2, accountOtpOpen: { over, max: 3 } },
-          'acct-0001', { lastlogin: T0 + n },
-        );
-        // The session at its limit: refused.
-        for (let i = 0; i < 2; i++) await store.takeSessionOtpAttempt(sessionRow(S1, hsid(1)), 5, T0, PENDING);
-        expect(await login(1)).toBe(false);
-        // The account at its limit in a window that is still open: refused; once the window is over: open again.
-        for (let i = 0; i < 3; i++) await store.takeAccountOtpAttempt(S1, 'acct-0001', over + 1, HOUR, 10);
-        expect(await login(2)).toBe(false);
-        expect((await store.getAccount(S1, 'acct-0001'))?.lastlogin).toBeNull();
-        await store.updateAccount(S1, 'acct-0001', { otp_window: over });
-        expect(await login(2)).toBe(true);
-        expect(await store.getSession(S1, hsid(2))).toMatchObject({ state: 'loggedin', accountid: 'acct-0001' });
-        expect((await store.getAccount(S1, 'acct-0001'))?.lastlogin).toBe(T0 + 2);
-        // Under both limits, in the window: open.
-        await store.updateAccount(S1, 'acct-0001', { otp_window: over + 1, otp_failures: 2 });
-        await store.ensureSession(sessionRow(S1, hsid(3)));
-        expect(await login(3)).toBe(true);
       });
 
       it('lets only one of several concurrent updateSessionAndAccount calls win', async () => {

@@ -31,13 +31,6 @@ export interface SessionGuard {
   aliveAt?: number;
   /** This account exists and is not blocked: a login racing a block or a delete must lose. */
   activeAccount?: string;
-  /** Fewer than this many wrong offline codes are counted on the session (`otp_failures`). */
-  otpFailuresBelow?: number;
-  /**
-   * With `activeAccount`: the account's offline codes are not locked, i.e. its window began at or before `over`
-   * (it is over, or none began) or it counts fewer than `max` wrong codes. See `takeAccountOtpAttempt`.
-   */
-  accountOtpOpen?: { over: number; max: number };
 }
 
 export interface ChallengeOpening {
@@ -102,11 +95,16 @@ export interface Store {
   findAccountByOtpref(sid: string, otpref: number): Promise<AccountRow | undefined>;
   /**
    * Takes one of the account's `max` offline-code attempts in a fixed window of `windowMs`: when no window is open
-   * (none began, or the one that began at `otp_window` is over) a new one begins at `now`: one wrong code counted,
-   * in one statement, so that concurrent wrong codes cannot overrun the limit. Undefined when the window's attempts
-   * are used up (or there is no such account).
+   * (none began, or the one that began at `otp_window` is over) a new one begins at `now`. Counting before the code
+   * is checked means concurrent guesses cannot overrun the limit; a right code gives its attempt back
+   * (`returnAccountOtpAttempt`). Undefined when the window's attempts are used up (or there is no such account).
    */
   takeAccountOtpAttempt(sid: string, accountid: string, now: number, windowMs: number, max: number): Promise<OtpAttempt | undefined>;
+  /**
+   * Gives back an attempt taken in the window that began at `window` (the code was right, so it was no failure);
+   * with `lastlogin`, the same statement records the login that the right code made.
+   */
+  returnAccountOtpAttempt(sid: string, accountid: string, window: number, lastlogin?: number): Promise<void>;
 
   /** Creates the user if missing; never overwrites attributes. */
   ensureUser(sid: string, userid: string, now: number): Promise<void>;
@@ -142,9 +140,10 @@ export interface Store {
   /** Marks every pending session past its expiry as expired and returns them (for the watchers). */
   expireSessions(now: number, pendingStates: readonly string[]): Promise<SessionKey[]>;
   /**
-   * Counts a wrong offline code on the session (`otp_failures`, at most `max`) in one statement, so that concurrent
-   * wrong codes cannot overrun the limit: only while the session is in one of `pendingStates` and has not expired
-   * at `now`, and creating it from `fresh` (with this first failure counted) when it does not exist.
+   * Takes one of the session's `max` offline-code attempts (counted in `otp_failures` before the code is checked,
+   * so concurrent guesses cannot overrun the limit; a right code ends the pending state, so the count that stays on
+   * a pending session is of wrong codes), in one statement: only while the session is in one of `pendingStates` and
+   * has not expired at `now`, and creating it from `fresh` (with this first attempt taken) when it does not exist.
    * Returns the session as it now stands, or undefined when it is not pending, has expired or has no attempt left.
    */
   takeSessionOtpAttempt(fresh: SessionRow, max: number, now: number, pendingStates: readonly string[]): Promise<SessionRow | undefined>;
