@@ -282,6 +282,42 @@ describe('otpLogin (POST /session/otp)', () => {
     expect(errorOf(await login(nonce, phone.otp(hsid)))).toMatchObject({ code: 'otp_locked' });
   });
 
+  it('lets a right code among simultaneous guesses on one session win only within the session\'s 5', async () => {
+    const outcomes = new Set<string>();
+    for (let round = 0; round < 4; round++) {
+      // A phone of its own each round, so that the account's limit (10 an hour) stays out of the way.
+      const guessed = await enrolPhone(h);
+      const { nonce, hsid } = await newSession();
+      const codes = Array.from({ length: 12 }, (_, k) => guessed.otp(hsid, h.clock.t + (k + 5) * INTERVAL_MS));
+      codes.splice(round * 3, 0, guessed.otp(hsid));
+      const answers = await Promise.all(codes.map((otp) => login(nonce, otp)));
+      const ok = answers.filter((r) => r.statusCode === 200).length;
+      const seen = answers.filter((r) => r.statusCode !== 200).map((r) => errorOf(r).code);
+      expect(seen.filter((c) => c !== 'otp_invalid' && c !== 'otp_locked' && c !== 'session_state')).toEqual([]);
+      const after = await row(hsid);
+      // Every code answered as checked (200 or otp_invalid, and the fifth wrong one's otp_locked) took one of the 5.
+      expect(after!.otp_failures).toBeLessThanOrEqual(5);
+      expect(ok + seen.filter((c) => c === 'otp_invalid').length).toBeLessThanOrEqual(after!.otp_failures);
+      expect(after).toMatchObject(ok === 1 ? { state: 'loggedin', accountid: guessed.accountid } : { state: 'idle', otp_failures: 5 });
+      outcomes.add(ok === 1 ? 'in' : 'locked');
+    }
+    // The right code came early in some rounds and late in others (positions 0, 3, 6, 9 of 13).
+    expect([...outcomes].sort()).toEqual(['in', 'locked']);
+  });
+
+  it('lets no right code through the account\'s last attempt when wrong codes on other sessions arrive with it', async () => {
+    // The account has one wrong code left in its window; 15 sessions get one guess each, all at once, the right one
+    // last. As one by one, the first guess takes the last attempt: the right code is refused like the others.
+    const guessed = await enrolPhone(h);
+    await h.ctx.store.updateAccount(h.a.sid, guessed.accountid, { otp_failures: 9, otp_window: h.clock.t });
+    const sessions = await Promise.all(Array.from({ length: 15 }, () => newSession()));
+    const answers = await Promise.all(sessions.map((s, i) => login(s.nonce, i === 14 ? guessed.otp(s.hsid) : wrongCode(guessed, s.hsid))));
+    expect(answers.map((r) => r.statusCode)).toEqual(Array(15).fill(429));
+    expect(new Set(answers.map((r) => JSON.stringify(errorOf(r))))).toEqual(new Set([JSON.stringify({ status: 429, code: 'otp_locked', message: errorOf(answers[0]!).message, details: { retryAfter: 3600 } })]));
+    expect((await h.ctx.store.getAccount(h.a.sid, guessed.accountid))?.otp_failures).toBe(10);
+    expect((await row(sessions[14]!.hsid))?.state).toBe('idle');
+  });
+
   it('locks an account after 10 wrong codes in an hour, across sessions, with retryAfter; it unlocks after the hour', async () => {
     const bystander = await enrolPhone(h);
     const start = h.clock.t;

@@ -72,7 +72,11 @@ export async function otpLogin(ctx: ServiceContext, sid: string, hsid: string, t
   if (!account) throw wrong();
   const attempt = await ctx.store.takeAccountOtpAttempt(sid, account.accountid, now, ACCOUNT_OTP_WINDOW_MS, MAX_ACCOUNT_OTP_FAILURES);
   // Locked: even the right code is refused until the window ends.
-  if (!attempt) throw accountLocked((account.otp_window ?? now) + ACCOUNT_OTP_WINDOW_MS, now);
+  if (!attempt) {
+    // The window that refused may have begun after the row was read (the one read was over): say when it ends.
+    const current = await ctx.store.getAccount(sid, account.accountid);
+    throw accountLocked((current?.otp_window ?? now) + ACCOUNT_OTP_WINDOW_MS, now);
+  }
 
   const otpkey = ctx.box.open(account.otp_key_enc, `otp-key:${sid}:${account.accountid}`);
   if (checkOtp(typed, { otpkey, otpref: account.otpref }, sid, hsid, now) === undefined) throw wrong(attempt.count, attempt.window);
