@@ -283,7 +283,8 @@ describe('otpLogin (POST /session/otp)', () => {
   });
 
   it('lets a right code among simultaneous guesses on one session win only within the session\'s 5', async () => {
-    const outcomes = new Set<string>();
+    // The right code comes early in some rounds and late in others (positions 0, 3, 6, 9 of 13); which outcome a
+    // round gets depends on the order the requests are served in, so only what must hold either way is checked.
     for (let round = 0; round < 4; round++) {
       // A phone of its own each round, so that the account's limit (10 an hour) stays out of the way.
       const guessed = await enrolPhone(h);
@@ -299,11 +300,7 @@ describe('otpLogin (POST /session/otp)', () => {
       expect(after!.otp_failures).toBeLessThanOrEqual(5);
       expect(ok + seen.filter((c) => c === 'otp_invalid').length).toBeLessThanOrEqual(after!.otp_failures);
       expect(after).toMatchObject(ok === 1 ? { state: 'loggedin', accountid: guessed.accountid } : { state: 'idle', otp_failures: 5 });
-      outcomes.add(ok === 1 ? 'in' : 'locked');
     }
-    // The right code comes early in some rounds and late in others (positions 0, 3, 6, 9 of 13), so both outcomes
-    // are usually seen; which one a round gets depends on the order the requests are served in, so it is not asserted.
-    expect(outcomes.size).toBeGreaterThan(0);
   });
 
   it('lets at most one code through the account\'s last attempt when guesses on many sessions arrive at once', async () => {
