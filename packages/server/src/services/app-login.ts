@@ -1,9 +1,8 @@
-import { type AppLoginRequest, type AppLoginResponse, deriveHsid, generateNonce } from '@tapin/protocol';
-import { nodeSha256 } from '../crypto/hashes.js';
+import { type AppLoginRequest, type AppLoginResponse, generateNonce } from '@tapin/protocol';
 import type { AccountRow } from '../store/store.js';
 import type { ServiceContext } from './context.js';
 import { fetchSession } from './device-sessions.js';
-import { ensureSession, setContext } from './sessions.js';
+import { ensureSession, hsidForNonce, setContext } from './sessions.js';
 import { requireServer } from './virtual-servers.js';
 
 /**
@@ -24,7 +23,7 @@ import { requireServer } from './virtual-servers.js';
 export async function appLogin(ctx: ServiceContext, account: AccountRow, body: AppLoginRequest): Promise<AppLoginResponse> {
   const server = await requireServer(ctx, account.sid);
   const nonce = generateNonce();
-  const hsid = deriveHsid(account.sid, nonce, nodeSha256);
+  const hsid = hsidForNonce(account.sid, nonce);
   if (body.announceinfo !== undefined || body.sessioninfo !== undefined) await setContext(ctx, account.sid, hsid, body);
   else await ensureSession(ctx, account.sid, hsid);
   const session = await fetchSession(ctx, account, hsid);
